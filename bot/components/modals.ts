@@ -1,0 +1,33 @@
+/** Modals (JSON): a single text field each. Modals cannot be deferred, so they open instantly. */
+import { type APIModalInteractionResponseCallbackData, ComponentType, TextInputStyle } from 'discord.js';
+
+export const MODAL_TEXT_FIELD = 'text';
+
+export function textModal(
+  customId: string,
+  title: string,
+  label: string,
+  placeholder: string,
+): APIModalInteractionResponseCallbackData {
+  return {
+    custom_id: customId,
+    title,
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [
+          {
+            type: ComponentType.TextInput,
+            custom_id: MODAL_TEXT_FIELD,
+            label,
+            placeholder,
+            style: TextInputStyle.Paragraph,
+            min_length: 1,
+            max_length: 1000,
+            required: true,
+          },
+        ],
+      },
+    ],
+  };
+}

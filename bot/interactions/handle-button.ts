@@ -1,0 +1,136 @@
+/** Buttons under job results. The custom_id holds a job id; everything else comes from the store. */
+import { type ButtonInteraction, MessageFlags } from 'discord.js';
+import { decodeCustomId, encodeCustomId } from '../components/custom-id.js';
+import { textModal } from '../components/modals.js';
+import type { BotContext } from '../context.js';
+import { UserError } from '../errors.js';
+import type { ImageData } from '../inference/client.js';
+import type { Feature } from '../settings/guild-settings.js';
+import type { JobKind, JobParams, JobRecord, StoredOutput } from '../store/job-store.js';
+import { acquireTicket, guard, holdingTicket } from './policy.js';
+import { createJobFor, runJobInReply } from './start-job.js';
+
+const FEATURE_OF: Record<JobKind, Feature> = {
+  imagine: 'imagine',
+  edit: 'edit',
+  blend: 'blend',
+  reveal: 'reveal',
+  variation: 'imagine',
+  chat: 'chat',
+};
+
+export function loadJob(ctx: BotContext, jobId: string): JobRecord {
+  const job = ctx.store.getJob(jobId);
+  if (!job) {
+    throw new UserError(
+      `That job is no longer stored (results are kept ${ctx.config.store.retentionDays} days). Please run the command again.`,
+    );
+  }
+  return job;
+}
+
+export function outputAt(job: JobRecord, index: number): StoredOutput {
+  const output = job.outputs[index];
+  if (!output) throw new UserError('That image is not available any more. Please run the command again.');
+  return output;
+}
+
+/** The same parameters with the seed dropped, so the server picks (and reports) a new one. */
+export function rerollParams(params: JobParams): JobParams {
+  if (!('seed' in params)) return params;
+  const { seed: _seed, ...rest } = params;
+  return rest as JobParams;
+}
+
+/** How many of the coarsest tokens a variation keeps: half, so layout and colours stay, details change. */
+export function variationKeep(tokenCount: number): number {
+  return Math.max(1, Math.floor(tokenCount / 2));
+}
+
+async function startNewJob(
+  ctx: BotContext,
+  interaction: ButtonInteraction,
+  feature: Feature,
+  params: JobParams,
+  inputs: ImageData[],
+): Promise<void> {
+  const settings = guard(ctx, interaction, feature);
+  const ticket = acquireTicket(ctx, interaction.user.id, settings);
+  const job = await holdingTicket(ticket, async () => {
+    await interaction.deferReply();
+    return createJobFor(ctx, interaction, params, inputs);
+  });
+  await runJobInReply(ctx, interaction, job, ticket);
+}
+
+export async function handleButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
+  const id = decodeCustomId(interaction.customId);
+  if (!id)
+    throw new UserError('This button is from an older version of the bot. Please run the command again.');
+  const job = loadJob(ctx, id.id);
+  const index = id.index ?? 0;
+  switch (id.action) {
+    case 'reroll':
+      return startNewJob(ctx, interaction, FEATURE_OF[job.params.kind], rerollParams(job.params), job.inputs);
+    case 'retry': {
+      const settings = guard(ctx, interaction, FEATURE_OF[job.params.kind]);
+      const ticket = acquireTicket(ctx, interaction.user.id, settings);
+      await holdingTicket(ticket, () => interaction.deferReply());
+      return runJobInReply(ctx, interaction, job, ticket);
+    }
+    case 'edit': {
+      guard(ctx, interaction, 'edit');
+      outputAt(job, index);
+      const customId = encodeCustomId({ action: 'edit-job', id: job.id, index });
+      return interaction.showModal(
+        textModal(customId, 'Edit this image', 'Instruction', 'Make the square green'),
+      );
+    }
+    case 'reveal': {
+      const out = outputAt(job, index);
+      const params: JobParams =
+        out.tokens.length > 0 ? { kind: 'reveal', tokens: out.tokens } : { kind: 'reveal' };
+      return startNewJob(ctx, interaction, 'reveal', params, out.tokens.length > 0 ? [] : [out.image]);
+    }
+    case 'vary': {
+      const out = outputAt(job, index);
+      if (out.tokens.length === 0)
+        throw new UserError('Variations need the image’s tokens, which this job does not have.');
+      const params: JobParams = {
+        kind: 'variation',
+        tokens: out.tokens,
+        keep: variationKeep(out.tokens.length),
+      };
+      return startNewJob(ctx, interaction, 'imagine', params, []);
+    }
+    case 'blend':
+      return pickBlendInput(ctx, interaction, job, index);
+    default:
+      throw new UserError('That button does not do anything here.');
+  }
+}
+
+/** First press remembers image A; a press on another image blends A with it. */
+async function pickBlendInput(
+  ctx: BotContext,
+  interaction: ButtonInteraction,
+  job: JobRecord,
+  index: number,
+) {
+  const settings = guard(ctx, interaction, 'blend');
+  const b = outputAt(job, index);
+  const pick = ctx.store.takeBlendPick(interaction.user.id);
+  const a = pick && ctx.store.getJob(pick.jobId)?.outputs[pick.index];
+  if (!pick || !a || (pick.jobId === job.id && pick.index === index)) {
+    ctx.store.setBlendPick(interaction.user.id, job.id, index);
+    await interaction.reply({
+      content: 'Saved as blend input A. Now press **Use as blend input** under another image to blend them.',
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  await startNewJob(ctx, interaction, 'blend', { kind: 'blend', amount: settings.defaultBlendAmount }, [
+    a.image,
+    b.image,
+  ]);
+}

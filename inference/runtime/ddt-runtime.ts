@@ -1,0 +1,252 @@
+/** ModelRuntime of one loaded package: validates requests, queues them, runs the tasks. */
+import {
+  type ChatAnswer,
+  type ChatTurn,
+  type GeneratedImage,
+  type JobContext,
+  type ModelDescription,
+  type ModelRuntime,
+  type RgbImage,
+  RuntimeError,
+  type SamplingParams,
+} from './api.js';
+import type { BatchCounters } from './batched-model.js';
+import {
+  checkCodes,
+  checkSteps,
+  decodeImages,
+  encodeImage,
+  generateFromRows,
+  imageNoise,
+} from './image-tasks.js';
+import type { ModelParts } from './model-parts.js';
+import { ProgressReporter } from './progress.js';
+import { createTokenRng, seedForImage } from './rng.js';
+import type { Scheduler } from './scheduler.js';
+import {
+  buildChatRow,
+  buildEditRows,
+  buildGenerateRows,
+  buildImageQuestionRow,
+  buildUnconditionalImageRow,
+} from './sequences.js';
+import { answerText } from './text-tasks.js';
+
+const MAX_IMAGES_PER_REQUEST = 16;
+
+export class DdtRuntime implements ModelRuntime {
+  readonly description: ModelDescription;
+
+  constructor(
+    private readonly parts: ModelParts,
+    private readonly scheduler: Scheduler,
+  ) {
+    const m = parts.manifest;
+    this.description = {
+      name: m.name,
+      description: m.description,
+      capabilities: [...m.capabilities],
+      imageSize: m.image.size,
+      tokensPerImage: m.tokens.per_image,
+      codebookSize: m.tokens.codebook_size,
+      tokenOrder: m.tokens.order,
+      defaults: {
+        guidanceScale: m.generation.guidance_scale,
+        temperature: m.generation.temperature,
+        topK: m.generation.top_k,
+        topP: m.generation.top_p,
+        steps: m.sampler.steps,
+      },
+      maxPromptTokens: m.prompting.max_prompt_tokens,
+    };
+  }
+
+  /** Batching counters (model calls and rows) for metrics and tests. */
+  get counters(): Readonly<BatchCounters> {
+    return this.parts.model.counters;
+  }
+
+  async caption(image: RgbImage, ctx: JobContext): Promise<string> {
+    return this.ask(image, this.parts.manifest.prompting.caption_instruction, ctx);
+  }
+
+  async ask(image: RgbImage, question: string, ctx: JobContext): Promise<string> {
+    const p = this.parts;
+    return this.scheduler.run(ctx, async (job) => {
+      const progress = new ProgressReporter(ctx, [
+        { stage: 'tokens', steps: p.manifest.generation.max_new_text_tokens },
+      ]);
+      const codes = await encodeImage(p, image);
+      job.throwIfStopped();
+      const row = buildImageQuestionRow(codes, question, p.tokenizer.encode, p.vocab);
+      const answer = await answerText(p, row, createTokenRng(0n), job, progress, false);
+      return answer.text;
+    });
+  }
+
+  async generate(
+    prompt: string,
+    count: number,
+    params: SamplingParams,
+    ctx: JobContext,
+  ): Promise<GeneratedImage[]> {
+    const p = this.parts;
+    const rows = this.validateImageRequest(count, params, () =>
+      buildGenerateRows(prompt, p.tokenizer.encode, p.vocab),
+    );
+    return this.scheduler.run(ctx, (job) =>
+      generateFromRows(p, rows, count, params, job, this.imageProgress(ctx, params)),
+    );
+  }
+
+  async edit(
+    image: RgbImage,
+    instruction: string,
+    count: number,
+    params: SamplingParams,
+    ctx: JobContext,
+  ): Promise<GeneratedImage[]> {
+    const p = this.parts;
+    this.validateImageRequest(count, params, () =>
+      buildEditRows([], instruction, p.tokenizer.encode, p.vocab),
+    );
+    return this.scheduler.run(ctx, async (job) => {
+      const codes = await encodeImage(p, image);
+      job.throwIfStopped();
+      const rows = buildEditRows(codes, instruction, p.tokenizer.encode, p.vocab);
+      return generateFromRows(p, rows, count, params, job, this.imageProgress(ctx, params));
+    });
+  }
+
+  async chat(turns: ChatTurn[], params: SamplingParams, ctx: JobContext): Promise<ChatAnswer> {
+    const p = this.parts;
+    checkSteps(p, params.steps);
+    buildChatRow(
+      turns,
+      turns.flatMap((t) => t.parts.filter((x) => x.kind === 'image').map(() => [])),
+      p.tokenizer.encode,
+      p.vocab,
+    );
+    return this.scheduler.run(ctx, async (job) => {
+      const images = turns.flatMap((t) => t.parts.flatMap((x) => (x.kind === 'image' ? [x.image] : [])));
+      const codes = await Promise.all(images.map((img) => encodeImage(p, img)));
+      job.throwIfStopped();
+      const row = buildChatRow(turns, codes, p.tokenizer.encode, p.vocab);
+      const textProgress = new ProgressReporter(ctx, [
+        { stage: 'tokens', steps: p.manifest.generation.max_new_text_tokens },
+      ]);
+      const answer = await answerText(p, row, createTokenRng(params.seed), job, textProgress, true);
+      if (answer.finish !== 'image') return { text: answer.text, finishReason: answer.finish };
+      const rows = { cond: [...row, p.vocab.special.boi], uncond: buildUnconditionalImageRow(p.vocab) };
+      const [image] = await generateFromRows(p, rows, 1, params, job, this.imageProgress(ctx, params));
+      return { text: '', image: image!, finishReason: 'image' };
+    });
+  }
+
+  async blend(
+    a: RgbImage,
+    b: RgbImage,
+    range: { from: number; to: number },
+    params: SamplingParams,
+    ctx: JobContext,
+  ): Promise<GeneratedImage> {
+    const p = this.parts;
+    const K = p.manifest.tokens.per_image;
+    checkSteps(p, params.steps);
+    if (
+      !Number.isInteger(range.from) ||
+      !Number.isInteger(range.to) ||
+      range.from < 0 ||
+      range.from > range.to ||
+      range.to > K
+    ) {
+      throw new RuntimeError('invalid_argument', `blend range must satisfy 0 <= from <= to <= ${K}`);
+    }
+    return this.scheduler.run(ctx, async (job) => {
+      const [codesA, codesB] = await Promise.all([encodeImage(p, a), encodeImage(p, b)]);
+      const codes = codesA.map((c, j) => (j >= range.from && j < range.to ? codesB[j]! : c));
+      const seed = seedForImage(params.seed, 0);
+      const progress = new ProgressReporter(ctx, [{ stage: 'decode', steps: params.steps }]);
+      const [image] = await decodeImages(
+        p,
+        [{ codes, keep: K, noise: imageNoise(p, seed) }],
+        params.steps,
+        job,
+        progress,
+      );
+      return { image: image!, seed, tokens: codes };
+    });
+  }
+
+  async encode(image: RgbImage, ctx: JobContext): Promise<number[]> {
+    return this.scheduler.run(ctx, () => encodeImage(this.parts, image));
+  }
+
+  async decode(tokens: number[], keep: number, params: SamplingParams, ctx: JobContext): Promise<RgbImage> {
+    const p = this.parts;
+    this.validateDecode(tokens, [keep], params);
+    return this.scheduler.run(ctx, async (job) => {
+      const progress = new ProgressReporter(ctx, [{ stage: 'decode', steps: params.steps }]);
+      const noise = imageNoise(p, seedForImage(params.seed, 0));
+      const [image] = await decodeImages(p, [{ codes: tokens, keep, noise }], params.steps, job, progress);
+      return image!;
+    });
+  }
+
+  async reveal(
+    tokens: number[],
+    params: SamplingParams,
+    ctx: JobContext,
+    keeps?: number[],
+  ): Promise<RgbImage[]> {
+    const p = this.parts;
+    const K = p.manifest.tokens.per_image;
+    const frames = keeps ?? Array.from({ length: K }, (_, i) => i + 1);
+    this.validateDecode(tokens, frames, params);
+    return this.scheduler.run(ctx, (job) => {
+      const progress = new ProgressReporter(ctx, [{ stage: 'reveal', steps: params.steps }]);
+      const noise = imageNoise(p, seedForImage(params.seed, 0));
+      const jobs = frames.map((keep) => ({ codes: tokens, keep, noise }));
+      return decodeImages(p, jobs, params.steps, job, progress, 'reveal');
+    });
+  }
+
+  stats(): { queued: number; running: number; maxQueue: number } {
+    return this.scheduler.stats();
+  }
+
+  async close(): Promise<void> {
+    this.scheduler.close();
+    await this.parts.model.close();
+  }
+
+  private validateImageRequest<T>(count: number, params: SamplingParams, build: () => T): T {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_IMAGES_PER_REQUEST) {
+      throw new RuntimeError(
+        'invalid_argument',
+        `count must be an integer in [1, ${MAX_IMAGES_PER_REQUEST}]`,
+      );
+    }
+    checkSteps(this.parts, params.steps);
+    if (!(params.temperature >= 0) || !(params.topP > 0 && params.topP <= 1) || !(params.topK >= 0)) {
+      throw new RuntimeError('invalid_argument', 'need temperature >= 0, 0 < top_p <= 1, top_k >= 0');
+    }
+    return build();
+  }
+
+  private validateDecode(tokens: number[], keeps: number[], params: SamplingParams): void {
+    const K = this.parts.manifest.tokens.per_image;
+    checkCodes(this.parts, tokens);
+    checkSteps(this.parts, params.steps);
+    if (keeps.length === 0 || keeps.some((k) => !Number.isInteger(k) || k < 1 || k > K)) {
+      throw new RuntimeError('invalid_argument', `keep counts must be integers in [1, ${K}]`);
+    }
+  }
+
+  private imageProgress(ctx: JobContext, params: SamplingParams): ProgressReporter {
+    return new ProgressReporter(ctx, [
+      { stage: 'tokens', steps: this.parts.manifest.tokens.per_image },
+      { stage: 'decode', steps: params.steps },
+    ]);
+  }
+}

@@ -1,0 +1,171 @@
+/** Image-producing work of one request: encode, sample image tokens, diffusion-decode, previews. */
+import { type GeneratedImage, type RgbImage, RuntimeError, type SamplingParams } from './api.js';
+import { type DecodeJob, sampleImages } from './diffusion.js';
+import type { JobControl } from './job-control.js';
+import type { ModelParts } from './model-parts.js';
+import { imageToTensor, tensorToImage } from './pixels.js';
+import type { ProgressReporter } from './progress.js';
+import { createNoiseRng, createTokenRng, fillNormal, seedForImage } from './rng.js';
+import { visualIdsToCodes } from './sequences.js';
+import { ImageTokenStream } from './token-streams.js';
+
+const PREVIEW_EVERY = 4; // tokens between previews
+const PREVIEW_STEPS = 2; // denoiser steps of a preview
+
+/** RGB image -> K codes (code order), through the batched encoder. */
+export function encodeImage(parts: ModelParts, image: RgbImage): Promise<number[]> {
+  let pixels: Float32Array;
+  try {
+    pixels = imageToTensor(image, parts.norm); // [3, H, W]
+  } catch (err) {
+    throw new RuntimeError('invalid_argument', (err as Error).message);
+  }
+  return parts.model.encode(pixels);
+}
+
+/** Checks the diffusion step count against the manifest's bounds. */
+export function checkSteps(parts: ModelParts, steps: number): void {
+  const { min_steps, max_steps } = parts.manifest.sampler;
+  if (!Number.isInteger(steps) || steps < min_steps || steps > max_steps) {
+    throw new RuntimeError(
+      'invalid_argument',
+      `steps must be an integer in [${min_steps}, ${max_steps}], got ${steps}`,
+    );
+  }
+}
+
+/** Checks code ids: K of them, each in [0, codebook_size). */
+export function checkCodes(parts: ModelParts, codes: number[]): void {
+  const { per_image: K, codebook_size } = parts.manifest.tokens;
+  if (codes.length !== K)
+    throw new RuntimeError('invalid_argument', `expected ${K} tokens, got ${codes.length}`);
+  if (codes.some((c) => !Number.isInteger(c) || c < 0 || c >= codebook_size)) {
+    throw new RuntimeError('invalid_argument', `token ids must be integers in [0, ${codebook_size})`);
+  }
+}
+
+/** Initial noise of the image with this seed: [3, H, W] from its noise generator. */
+export function imageNoise(parts: ModelParts, imageSeed: bigint): Float32Array {
+  const size = parts.manifest.image.size;
+  return fillNormal(createNoiseRng(imageSeed), 3 * size * size);
+}
+
+/** Diffusion-decodes several images in one batched loop; reports 'decode' progress per step. */
+export async function decodeImages(
+  parts: ModelParts,
+  jobs: DecodeJob[],
+  steps: number,
+  job: JobControl,
+  progress?: ProgressReporter,
+  stage: 'decode' | 'reveal' = 'decode',
+): Promise<RgbImage[]> {
+  const x0 = await sampleImages(jobs, (input) => parts.model.denoise(input), {
+    knots: parts.manifest.schedule.knots,
+    perImage: parts.manifest.tokens.per_image,
+    steps,
+    beforeStep: () => {
+      job.throwIfStopped();
+      job.steps++;
+    },
+    afterStep: (i) => progress?.report(stage, i + 1),
+  });
+  const size = jobs[0]!.noise.length;
+  return jobs.map((_, b) => tensorToImage(x0.subarray(b * size, (b + 1) * size), parts.norm));
+}
+
+export interface ImageRows {
+  cond: number[];
+  uncond: number[];
+}
+
+/** Samples `count` images from prompt rows (CFG when guidanceScale != 1), then decodes them. */
+export async function generateFromRows(
+  parts: ModelParts,
+  rows: ImageRows,
+  count: number,
+  params: SamplingParams,
+  job: JobControl,
+  progress: ProgressReporter,
+): Promise<GeneratedImage[]> {
+  const { manifest: m } = parts;
+  const K = m.tokens.per_image;
+  if (rows.cond.length + K + 1 > m.prompting.max_sequence) {
+    throw new RuntimeError(
+      'invalid_argument',
+      `input too long: the model's sequence limit is ${m.prompting.max_sequence}`,
+    );
+  }
+  const guided = params.guidanceScale !== 1;
+  const previews = job.ctx.previews && m.tokens.order === 'coarse_to_fine';
+  let previewBusy = false;
+  let previewDone: Promise<void> = Promise.resolve();
+  const seeds = Array.from({ length: count }, (_, i) => seedForImage(params.seed, i));
+  const streams = seeds.map(
+    (seed, i) =>
+      new ImageTokenStream({
+        cond: rows.cond,
+        uncond: guided ? rows.uncond : null,
+        guidanceScale: params.guidanceScale,
+        perImage: K,
+        visualMask: parts.masks.visual,
+        visualOffset: m.vocab.visual_offset,
+        sampling: { temperature: params.temperature, topK: params.topK, topP: params.topP },
+        rng: createTokenRng(seed),
+        job,
+        onToken:
+          i !== 0
+            ? undefined
+            : (emitted) => {
+                const n = emitted.length;
+                if (!previews || previewBusy || n % PREVIEW_EVERY !== 0 || n >= K) {
+                  progress.report('tokens', n);
+                  return;
+                }
+                previewBusy = true;
+                previewDone = previewCodes(parts, [...emitted], seed, job)
+                  .then((preview) => progress.report('tokens', n, preview))
+                  .catch(() => {})
+                  .finally(() => {
+                    previewBusy = false;
+                  });
+              },
+      }),
+  );
+  await Promise.all(streams.map((s) => parts.model.decode(s)));
+  await previewDone; // no progress event may follow the result
+  const codes = streams.map((s) =>
+    visualIdsToCodes(
+      s.emitted.map((c) => c + m.vocab.visual_offset),
+      parts.vocab,
+    ),
+  );
+  const images = await decodeImages(
+    parts,
+    codes.map((c, i) => ({ codes: c, keep: K, noise: imageNoise(parts, seeds[i]!) })),
+    params.steps,
+    job,
+    progress,
+  );
+  return images.map((image, i) => ({ image, seed: seeds[i]!, tokens: codes[i]! }));
+}
+
+/** Cheap preview of a partial coarse_to_fine emission: its n codes are the n coarsest (keep = n). */
+async function previewCodes(
+  parts: ModelParts,
+  emitted: number[],
+  seed: bigint,
+  job: JobControl,
+): Promise<RgbImage> {
+  const K = parts.manifest.tokens.per_image;
+  const codes = new Array<number>(K).fill(0);
+  emitted.forEach((c, i) => {
+    codes[K - 1 - i] = c;
+  });
+  const [image] = await decodeImages(
+    parts,
+    [{ codes, keep: emitted.length, noise: imageNoise(parts, seed) }],
+    Math.min(PREVIEW_STEPS, parts.manifest.sampler.max_steps),
+    job,
+  );
+  return image!;
+}

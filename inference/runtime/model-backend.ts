@@ -1,0 +1,63 @@
+/**
+ * What the runtime needs from the graphs, as plain async functions over typed arrays. The worker
+ * implementation spreads batches over a pool of model workers; tests substitute stubs.
+ */
+import type { DenoiseInput } from './diffusion.js';
+import type { LlmSession } from './llm-batch.js';
+import type { WorkerClient } from './worker-client.js';
+
+export interface ModelBackend {
+  /** pixels [B, 3, H, W] -> codes [B, K] (code order). */
+  encode(pixels: Float32Array, batch: number): Promise<BigInt64Array>;
+  /** One denoiser evaluation -> x0 [B, C, H, W]. */
+  denoise(input: DenoiseInput): Promise<Float32Array>;
+  /** A new LLM batch session (KV cache stays in one worker). */
+  openLlm(): LlmSession;
+  readonly parallelism: number; // independent batches that can run at once
+  close(): Promise<void>;
+}
+
+let nextSessionId = 1;
+
+/** ModelBackend over loaded model workers (each holds every graph of the package). */
+export class WorkerBackend implements ModelBackend {
+  constructor(private readonly workers: WorkerClient[]) {}
+
+  get parallelism(): number {
+    return this.workers.length;
+  }
+
+  async encode(pixels: Float32Array, batch: number): Promise<BigInt64Array> {
+    return this.pick().call({ op: 'encode', pixels, batch }, [pixels.buffer as ArrayBuffer]);
+  }
+
+  async denoise(input: DenoiseInput): Promise<Float32Array> {
+    const { xT, t, codes, mask, batch } = input;
+    return this.pick().call({ op: 'denoise', xT, t, codes, mask, batch });
+  }
+
+  openLlm(): LlmSession {
+    const worker = this.pick();
+    const sessionId = nextSessionId++;
+    return {
+      prefill: (inputIds, attentionMask, positionIds, batch, seqLen) =>
+        worker.call({ op: 'llmPrefill', sessionId, inputIds, attentionMask, positionIds, batch, seqLen }),
+      step: (inputIds, attentionMask, positionIds, batch) =>
+        worker.call({ op: 'llmStep', sessionId, inputIds, attentionMask, positionIds, batch }),
+      keepRows: async (rows) => {
+        await worker.call({ op: 'llmKeepRows', sessionId, rows });
+      },
+      release: () => {
+        worker.call({ op: 'llmRelease', sessionId }).catch(() => {});
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private pick(): WorkerClient {
+    return this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+  }
+}

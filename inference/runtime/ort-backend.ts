@@ -1,0 +1,132 @@
+/**
+ * The ONLY module that imports onnxruntime-node. Loaded inside worker threads (worker.ts) only:
+ * session.run blocks its thread for the whole run.
+ */
+import * as ort from 'onnxruntime-node';
+
+/** The requested execution provider cannot be used (its message starts with "execution provider"). */
+export class ProviderUnavailableError extends Error {
+  override name = 'ProviderUnavailableError';
+}
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+export type OrtTensor = ort.Tensor;
+export type Feeds = Record<string, ort.Tensor>;
+
+export interface GraphSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Static dims per value name (strings/-1 for dynamic ones). */
+  readonly shapes: Record<string, readonly (number | string)[]>;
+  run(feeds: Feeds): Promise<Record<string, ort.Tensor>>;
+  release(): Promise<void>;
+}
+
+/**
+ * Opens one graph on exactly the requested provider (no fallback to CPU). When a non-CPU provider
+ * fails, the graph is tried on CPU once to tell a missing provider from a broken file.
+ */
+export async function openGraph(file: string, provider: ExecutionProvider): Promise<GraphSession> {
+  if (!ort.listSupportedBackends().some((b) => b.name === provider)) {
+    throw new ProviderUnavailableError(
+      `execution provider "${provider}" is not available in onnxruntime-node here`,
+    );
+  }
+  const create = (ep: ExecutionProvider) =>
+    ort.InferenceSession.create(file, {
+      executionProviders: [ep],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+  let session: ort.InferenceSession;
+  try {
+    session = await create(provider);
+  } catch (err) {
+    if (provider === 'cpu') throw err;
+    const onCpu = await create('cpu').catch(() => undefined);
+    if (!onCpu) throw err;
+    await onCpu.release();
+    throw new ProviderUnavailableError(
+      `execution provider "${provider}" is unavailable (the graph loads on CPU): ${(err as Error).message}`,
+    );
+  }
+  const shapes: Record<string, readonly (number | string)[]> = {};
+  for (const meta of [...session.inputMetadata, ...session.outputMetadata]) {
+    if (meta.isTensor) shapes[meta.name] = meta.shape;
+  }
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    shapes,
+    run: (feeds) => session.run(feeds),
+    release: () => session.release(),
+  };
+}
+
+export function floatTensor(data: Float32Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor('float32', data, dims);
+}
+
+export function int64Tensor(data: BigInt64Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor('int64', data, dims);
+}
+
+/** Reads a float32 or float16 tensor as float32 values. */
+export function readFloat(t: ort.Tensor): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float16') return Float32Array.from(t.data as Uint16Array, halfToFloat);
+  throw new Error(`expected a float tensor, got ${t.type}`);
+}
+
+export function readInt64(t: ort.Tensor): BigInt64Array {
+  if (t.type !== 'int64') throw new Error(`expected an int64 tensor, got ${t.type}`);
+  return t.data as BigInt64Array;
+}
+
+/** A float input in the graph's dtype (float16 graphs get converted values). */
+export function floatInput(data: Float32Array, dims: number[], dtype: 'float32' | 'float16'): ort.Tensor {
+  if (dtype === 'float32') return floatTensor(data, dims);
+  return new ort.Tensor('float16', Uint16Array.from(data, floatToHalf), dims);
+}
+
+/** Zero-length float tensor (an empty KV cache, P = 0). */
+export function emptyFloat(dims: number[], dtype: 'float32' | 'float16'): ort.Tensor {
+  return dtype === 'float32'
+    ? new ort.Tensor('float32', new Float32Array(0), dims)
+    : new ort.Tensor('float16', new Uint16Array(0), dims);
+}
+
+/** Copies rows `rows` of a [B, ...] tensor into a new [rows.length, ...] tensor. */
+export function selectRows(t: ort.Tensor, rows: number[]): ort.Tensor {
+  const rowSize = t.dims.slice(1).reduce((a, b) => a * b, 1);
+  const src = t.data as Float32Array | Uint16Array;
+  const out = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(
+    rows.length * rowSize,
+  );
+  rows.forEach((r, i) => {
+    out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+  });
+  return new ort.Tensor(t.type as 'float32', out as Float32Array, [rows.length, ...t.dims.slice(1)]);
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function floatToHalf(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  const sign = (x >> 16) & 0x8000;
+  const exp = ((x >> 23) & 0xff) - 127 + 15;
+  const mant = x & 0x7fffff;
+  if (exp >= 31) return sign | (((x >> 23) & 0xff) === 0xff && mant ? 0x7e00 : 0x7c00);
+  if (exp <= 0) return exp < -10 ? sign : sign | ((mant | 0x800000) >> (14 - exp));
+  return sign | (exp << 10) | (mant >> 13);
+}

@@ -1,0 +1,96 @@
+/** Messages between the main thread (worker-client.ts) and a model worker (worker.ts). Typed arrays are transferred. */
+import type { Manifest } from './manifest.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
+export interface LoadRequest {
+  op: 'load';
+  dir: string;
+  provider: ExecutionProvider;
+  dtype: Manifest['dtype'];
+  graphs: Pick<Manifest['graphs'], 'encoder' | 'denoiser' | 'llm'>;
+}
+
+export interface GraphInfo {
+  file: string;
+  inputNames: string[];
+  outputNames: string[];
+  shapes: Record<string, (number | string)[]>;
+}
+
+export type LoadResult = Record<'encoder' | 'denoiser' | 'llm', GraphInfo>;
+
+export interface EncodeRequest {
+  op: 'encode';
+  pixels: Float32Array; // [B, 3, H, W]
+  batch: number;
+}
+
+export interface DenoiseRequest {
+  op: 'denoise';
+  xT: Float32Array; // [B, C, H, W]
+  t: Float32Array; // [B]
+  codes: BigInt64Array; // [B, K]
+  mask: Float32Array; // [B, K]
+  batch: number;
+}
+
+/** First LLM call of a batch session (empty past, P = 0). Returns last-position logits [B, V]. */
+export interface PrefillRequest {
+  op: 'llmPrefill';
+  sessionId: number;
+  inputIds: BigInt64Array; // [B, S]
+  attentionMask: BigInt64Array; // [B, S]
+  positionIds: BigInt64Array; // [B, S]
+  batch: number;
+  seqLen: number;
+}
+
+/** One decoding step with the session's KV cache. Returns logits [B, V]. */
+export interface StepRequest {
+  op: 'llmStep';
+  sessionId: number;
+  inputIds: BigInt64Array; // [B, 1]
+  attentionMask: BigInt64Array; // [B, P + 1]
+  positionIds: BigInt64Array; // [B, 1]
+  batch: number;
+}
+
+/** Keep only these rows (ascending) of the session's KV cache. */
+export interface KeepRowsRequest {
+  op: 'llmKeepRows';
+  sessionId: number;
+  rows: number[];
+}
+
+export interface ReleaseRequest {
+  op: 'llmRelease';
+  sessionId: number;
+}
+
+export type WorkerRequest =
+  | LoadRequest
+  | EncodeRequest
+  | DenoiseRequest
+  | PrefillRequest
+  | StepRequest
+  | KeepRowsRequest
+  | ReleaseRequest;
+
+export interface WorkerResults {
+  load: LoadResult;
+  encode: BigInt64Array; // [B, K]
+  denoise: Float32Array; // [B, C, H, W]
+  llmPrefill: Float32Array; // [B, V]
+  llmStep: Float32Array; // [B, V]
+  llmKeepRows: null;
+  llmRelease: null;
+}
+
+export type Envelope = { id: number; request: WorkerRequest };
+export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string };
+
+/** Expands a `{i}` name template for layers 0..n-1. */
+export function layerNames(template: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => template.replace('{i}', String(i)));
+}

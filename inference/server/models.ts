@@ -1,0 +1,36 @@
+/** Picks the model a request names (or the default one) and checks it can do what is asked. */
+import type { ModelDescription, ModelRuntime } from '../runtime/api.js';
+import { InputError } from './errors.js';
+
+export type ModelMap = ReadonlyMap<string, ModelRuntime>;
+
+/** Bounds of SamplingParams.steps. The manifest has them; older runtimes may not expose them. */
+export function stepBounds(desc: ModelDescription): { min: number; max: number } {
+  const d = desc as ModelDescription & { minSteps?: number; maxSteps?: number };
+  return { min: d.minSteps ?? 1, max: d.maxSteps ?? Math.max(50, desc.defaults.steps) };
+}
+
+/** The default model: the configured one, else the first loaded. */
+export function defaultModelName(models: ModelMap, configured?: string): string {
+  if (configured && models.has(configured)) return configured;
+  const first = models.keys().next();
+  return first.done ? '' : first.value;
+}
+
+export function resolveModel(
+  models: ModelMap,
+  requested: string,
+  configuredDefault: string | undefined,
+  capability: string,
+): { name: string; runtime: ModelRuntime } {
+  const name = requested.trim() || defaultModelName(models, configuredDefault);
+  const runtime = models.get(name);
+  if (!runtime) {
+    const available = [...models.keys()].join(', ') || '(none)';
+    throw new InputError('not_found', `unknown model '${name}'; available: ${available}`);
+  }
+  if (!runtime.description.capabilities.includes(capability)) {
+    throw new InputError('unimplemented', `model '${name}' cannot ${capability}`);
+  }
+  return { name, runtime };
+}

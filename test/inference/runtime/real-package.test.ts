@@ -1,0 +1,120 @@
+/**
+ * The bundled package (models/shapes-ddt-small, written by training/export.py) loaded for real:
+ * every ModelRuntime method, cancellation within one step, determinism. Skipped while the package
+ * has not been exported yet.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DdtRuntime, loadModels, RuntimeError } from '../../../inference/runtime/index.js';
+import { ctx, solidImage } from './helpers.js';
+
+const modelsDir = fileURLToPath(new URL('../../../models', import.meta.url));
+const present = existsSync(`${modelsDir}/shapes-ddt-small/manifest.json`);
+let rt: DdtRuntime;
+
+describe.skipIf(!present)('shapes-ddt-small through real workers', () => {
+  beforeAll(async () => {
+    const models = await loadModels(modelsDir, {
+      executionProvider: 'cpu',
+      only: ['shapes-ddt-small'],
+      maxQueue: 8,
+    });
+    rt = models.get('shapes-ddt-small') as DdtRuntime;
+  });
+  afterAll(async () => {
+    await rt?.close();
+  });
+  const params = (seed = 11n) => ({ ...rt.description.defaults, seed });
+
+  it('generates deterministic images per seed', async () => {
+    const K = rt.description.tokensPerImage;
+    const size = rt.description.imageSize;
+    const [a, b] = await Promise.all([
+      rt.generate('a red circle', 2, params(), ctx()),
+      rt.generate('a red circle', 2, params(), ctx()),
+    ]);
+    expect(a!.map((g) => g.tokens.length)).toEqual([K, K]);
+    expect(a![0]!.image.data).toHaveLength(size * size * 3);
+    expect(a!.map((g) => g.tokens)).toEqual(b!.map((g) => g.tokens));
+    expect(Buffer.from(a![1]!.image.data)).toEqual(Buffer.from(b![1]!.image.data));
+    const other = await rt.generate('a red circle', 1, params(99n), ctx());
+    expect(other[0]!.tokens).not.toEqual(a![0]!.tokens);
+  });
+
+  it('captions, asks, chats and edits a generated image', async () => {
+    const [img] = await rt.generate('a blue square', 1, params(3n), ctx());
+    const deltas: string[] = [];
+    const caption = await rt.caption(img!.image, ctx({ onTextDelta: (d) => deltas.push(d) }));
+    expect(caption.length).toBeGreaterThan(0);
+    expect(deltas.join('')).toBe(caption);
+    const answer = await rt.ask(img!.image, 'what colour is the square ?', ctx());
+    expect(answer.length).toBeGreaterThan(0);
+    const chat = await rt.chat(
+      [
+        {
+          role: 'user',
+          parts: [
+            { kind: 'image', image: img!.image },
+            { kind: 'text', text: 'describe the image' },
+          ],
+        },
+      ],
+      params(),
+      ctx(),
+    );
+    expect(chat.finishReason).not.toBe('image');
+    expect(chat.text.length).toBeGreaterThan(0);
+    const edited = await rt.edit(img!.image, 'make the square red', 1, params(), ctx());
+    expect(edited[0]!.tokens).toHaveLength(rt.description.tokensPerImage);
+  });
+
+  it('encodes, decodes, reveals and blends', async () => {
+    const K = rt.description.tokensPerImage;
+    const [img] = await rt.generate('a green triangle', 1, params(5n), ctx());
+    const codes = await rt.encode(img!.image, ctx());
+    expect(codes).toHaveLength(K);
+    const decoded = await rt.decode(codes, K, params(), ctx());
+    const frames = await rt.reveal(codes, params(), ctx(), [1, Math.ceil(K / 2), K]);
+    expect(Buffer.from(frames[2]!.data)).toEqual(Buffer.from(decoded.data));
+    const blended = await rt.blend(
+      img!.image,
+      solidImage(rt.description.imageSize, [255, 255, 255]),
+      { from: 0, to: K / 2 },
+      params(),
+      ctx(),
+    );
+    expect(blended.tokens.slice(K / 2)).toEqual(codes.slice(K / 2));
+  });
+
+  it('stops a generate within one model step of cancellation', async () => {
+    const controller = new AbortController();
+    const before = { ...rt.counters };
+    let llmCallsAtAbort = -1;
+    const job = rt.generate('two red circles', 1, params(), {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.stage === 'tokens' && e.step === 4) {
+          llmCallsAtAbort = rt.counters.llmCalls;
+          controller.abort();
+        }
+      },
+    });
+    const err = await job.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as RuntimeError).kind).toBe('cancelled');
+    for (let i = 0; i < 200 && rt.stats().running > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(llmCallsAtAbort - before.llmCalls).toBe(4); // prefill + 3 steps gave tokens 1..4
+    expect(rt.counters.llmCalls).toBe(llmCallsAtAbort);
+    expect(rt.counters.denoiseCalls).toBe(before.denoiseCalls);
+  });
+
+  it('rejects over-long prompts', async () => {
+    const long = Array.from({ length: rt.description.maxPromptTokens + 1 }, () => 'red').join(' ');
+    const err = await rt.generate(long, 1, params(), ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RuntimeError);
+    expect((err as RuntimeError).kind).toBe('invalid_argument');
+  });
+});

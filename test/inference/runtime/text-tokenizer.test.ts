@@ -1,0 +1,33 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadTextTokenizer } from '../../../inference/runtime/text-tokenizer.js';
+
+// word-tokenizer.json was written by Python `tokenizers` 0.20.3 (WordLevel + Whitespace + Lowercase); the
+// expected ids and text below are what Python printed for the same input.
+const file = fileURLToPath(new URL('./fixtures/word-tokenizer.json', import.meta.url));
+const specials = [0, 1, 2, 3, 4, 5, 6, 7];
+
+describe('loadTextTokenizer (word level)', () => {
+  it('encodes like Python tokenizers, unknown words -> <unk>', async () => {
+    const tok = await loadTextTokenizer(file, specials, 3);
+    expect(tok.encode('A red circle, on the LEFT?')).toEqual([8, 9, 10, 3, 13, 14, 15, 22]);
+    expect(tok.vocabSize).toBe(28);
+  });
+
+  it('decodes as words joined by spaces, specials skipped', async () => {
+    const tok = await loadTextTokenizer(file, specials, 3);
+    expect(tok.decode([8, 9, 10, 3, 13, 14, 15, 22])).toBe('a red circle on the left ?');
+    expect(tok.decode([])).toBe('');
+  });
+
+  it('turns special tokens typed by a user into <unk>', async () => {
+    const tok = await loadTextTokenizer(file, specials, 3);
+    expect(tok.encode('red <assistant> <boi>')).toEqual([9, 3, 3]);
+  });
+
+  it('names the file when it is not JSON', async () => {
+    await expect(loadTextTokenizer(fileURLToPath(import.meta.url), specials, 3)).rejects.toThrow(
+      /text-tokenizer\.test\.ts: cannot read tokenizer JSON/,
+    );
+  });
+});

@@ -1,0 +1,41 @@
+"""Shared training utilities: threads, checkpoints, logging."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+
+
+def setup_torch(threads: int = 2) -> None:
+    torch.set_num_threads(threads)
+    # denormals made training steps 2.2x slower on these CPUs
+    torch.set_flush_denormal(True)
+
+
+def save_checkpoint(path: Path, **state) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: a killed session never leaves a half-written checkpoint
+
+
+def load_checkpoint(path: Path):
+    return torch.load(path, map_location="cpu", weights_only=False) if path.exists() else None
+
+
+class Logger:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(path, "a")
+        self.t0 = time.time()
+
+    def log(self, **kv) -> None:
+        kv["time"] = round(time.time() - self.t0, 1)
+        line = json.dumps(kv)
+        print(line, flush=True)
+        self.f.write(line + "\n")
+        self.f.flush()

@@ -1,0 +1,174 @@
+"""PyTorch reference inference: the same sequences, masks, guidance and sampler as the TypeScript runtime.
+
+Used by evaluation, by the golden files for parity tests, and by the speed benchmark's reference side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data import to_tensor, to_uint8
+from .llm import KVCacheLlama
+from .rng import SplitMix64, image_seed, noise_generator, process_logits, sample_from_probs
+from .tasks import image_ids
+from .tokenizer_model import DDTTokenizer, sample
+from .vocab import SPECIALS, Vocab
+
+
+@dataclass
+class Sampling:
+    temperature: float = 0.0
+    top_k: int = 0
+    top_p: float = 1.0
+    guidance: float = 1.0
+    steps: int = 10
+
+
+class Pipeline:
+    def __init__(self, tok: DDTTokenizer, llm: KVCacheLlama, vocab: Vocab):
+        self.tok, self.llm, self.vocab = tok.eval(), llm.eval(), vocab
+        self.K = tok.cfg.k
+        V, T = vocab.size, vocab.text_size
+        self.visual_mask = torch.full((V,), float("-inf"))
+        self.visual_mask[T:] = 0
+        self.text_mask = torch.full((V,), float("-inf"))
+        self.text_mask[:T] = 0
+        for s in SPECIALS:
+            if s != "<end>":
+                self.text_mask[vocab.id(s)] = float("-inf")
+        self.chat_first_mask = self.text_mask.clone()
+        self.chat_first_mask[vocab.id("<boi>")] = 0
+
+    # ------------------------------------------------------------ images <-> codes
+    @torch.no_grad()
+    def encode(self, imgs: list[np.ndarray]) -> list[list[int]]:
+        return self.tok.encode(to_tensor(imgs)).tolist()
+
+    @torch.no_grad()
+    def decode(self, codes: list[list[int]], steps: int, seeds: list[int] | None = None,
+               keep: list[int] | None = None, fast_noise: bool = False) -> np.ndarray:
+        B, s = len(codes), self.tok.cfg.image_size
+        if fast_noise or seeds is None:
+            noise = torch.randn(B, 3, s, s)
+        else:
+            noise = torch.from_numpy(np.stack([noise_generator(sd).normals((3, s, s)) for sd in seeds]))
+        keep_t = torch.tensor(keep if keep is not None else [self.K] * B)
+        x0 = sample(self.tok.denoiser, torch.tensor(codes), keep_t, steps, noise, self.tok.cfg.knots)
+        return to_uint8(x0)
+
+    # ------------------------------------------------------------ sequences
+    def prompt_ids(self, turns: list[tuple[str, list]], codes_of) -> list[int]:
+        """<bos> turns... ending with '<assistant>' (the answer is generated)."""
+        v = self.vocab
+        ids = [v.id("<bos>")]
+        for role, parts in turns:
+            ids.append(v.id(f"<{role}>"))
+            for p in parts:
+                ids += v.encode_text(p) if isinstance(p, str) else image_ids(v, codes_of(p))
+            if role == "assistant":
+                ids.append(v.id("<end>"))
+        ids.append(v.id("<assistant>"))
+        return ids
+
+    # ------------------------------------------------------------ autoregressive core
+    @torch.no_grad()
+    def _run(self, seqs: list[list[int]]):
+        """Left-padded prefill. -> (last logits [B,V], past, attention_mask, next positions)."""
+        B, L = len(seqs), max(len(s) for s in seqs)
+        ids = torch.zeros(B, L, dtype=torch.long)
+        attn = torch.zeros(B, L, dtype=torch.long)
+        pos = torch.zeros(B, L, dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, L - len(s):] = torch.tensor(s)
+            attn[i, L - len(s):] = 1
+            pos[i, L - len(s):] = torch.arange(len(s))
+        out = self.llm(ids, attn, pos, *self.llm.empty_past(B))
+        return out[0][:, -1], list(out[1:]), attn, torch.tensor([len(s) for s in seqs])
+
+    @torch.no_grad()
+    def _step(self, tokens: torch.Tensor, past, attn, pos):
+        attn = torch.cat([attn, torch.ones(len(tokens), 1, dtype=torch.long)], dim=1)
+        out = self.llm(tokens[:, None], attn, pos[:, None], *past)
+        return out[0][:, -1], list(out[1:]), attn, pos + 1
+
+    @torch.no_grad()
+    def generate_image_codes(self, cond: list[list[int]], uncond: list[list[int]] | None, sp: Sampling,
+                             seeds: list[int]) -> list[list[int]]:
+        """cond rows end with <boi>; returns K codes per row in CODE order."""
+        B = len(cond)
+        use_cfg = uncond is not None and sp.guidance != 1.0
+        rows = cond + (uncond if use_cfg else [])
+        logits, past, attn, pos = self._run(rows)
+        gens = [SplitMix64(s) for s in seeds]
+        emitted = [[] for _ in range(B)]
+        for _ in range(self.K):
+            lg = logits[:B] if not use_cfg else logits[B:] + sp.guidance * (logits[:B] - logits[B:])
+            lg = lg + self.visual_mask
+            nxt = []
+            for i in range(B):
+                probs = process_logits(lg[i].numpy(), sp.temperature, sp.top_k, sp.top_p)
+                t = int(torch.argmax(lg[i])) if probs is None else sample_from_probs(probs, gens[i].uniform())
+                emitted[i].append(t - self.vocab.text_size)
+                nxt.append(t)
+            tok = torch.tensor(nxt + (nxt if use_cfg else []))
+            logits, past, attn, pos = self._step(tok, past, attn, pos)
+        # sequence order is coarse_to_fine (code K-1 first): flip to code order
+        return [list(reversed(e)) for e in emitted]
+
+    @torch.no_grad()
+    def generate_text(self, seqs: list[list[int]], max_new: int = 48, allow_image: bool = False) -> list[list[int]]:
+        """Greedy text until <end>. With allow_image the first token may be <boi> (returned as [<boi>])."""
+        B = len(seqs)
+        end, boi = self.vocab.id("<end>"), self.vocab.id("<boi>")
+        logits, past, attn, pos = self._run(seqs)
+        out = [[] for _ in range(B)]
+        done = [False] * B
+        for i_step in range(max_new):
+            mask = self.chat_first_mask if (allow_image and i_step == 0) else self.text_mask
+            nxt = torch.argmax(logits + mask, dim=-1)
+            for i in range(B):
+                if not done[i]:
+                    t = int(nxt[i])
+                    if t == end:
+                        done[i] = True
+                    else:
+                        out[i].append(t)
+                        if t == boi:
+                            done[i] = True
+            if all(done):
+                break
+            logits, past, attn, pos = self._step(nxt, past, attn, pos)
+        return out
+
+    # ------------------------------------------------------------ tasks
+    def generate(self, prompts: list[str], sp: Sampling, seeds: list[int], fast_noise: bool = False):
+        v = self.vocab
+        cond = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(p) + [v.id("<assistant>"), v.id("<boi>")]
+                for p in prompts]
+        uncond = [[v.id("<bos>"), v.id("<user>"), v.id("<assistant>"), v.id("<boi>")] for _ in prompts]
+        codes = self.generate_image_codes(cond, uncond, sp, seeds)
+        return codes, self.decode(codes, sp.steps, seeds, fast_noise=fast_noise)
+
+    def edit(self, img_codes: list[list[int]], instructions: list[str], sp: Sampling, seeds: list[int],
+             fast_noise: bool = False):
+        v = self.vocab
+        cond, uncond = [], []
+        for c, ins in zip(img_codes, instructions):
+            head = [v.id("<bos>"), v.id("<user>")] + image_ids(v, c)
+            cond.append(head + v.encode_text(ins) + [v.id("<assistant>"), v.id("<boi>")])
+            uncond.append(head + [v.id("<assistant>"), v.id("<boi>")])
+        codes = self.generate_image_codes(cond, uncond, sp, seeds)
+        return codes, self.decode(codes, sp.steps, seeds, fast_noise=fast_noise)
+
+    def answer(self, img_codes: list[list[int]], questions: list[str]) -> list[str]:
+        v = self.vocab
+        seqs = [[v.id("<bos>"), v.id("<user>")] + image_ids(v, c) + v.encode_text(q) + [v.id("<assistant>")]
+                for c, q in zip(img_codes, questions)]
+        return [v.decode_text(o) for o in self.generate_text(seqs)]
+
+
+def seeds_for(seed: int, n: int) -> list[int]:
+    return [image_seed(seed, i) for i in range(n)]

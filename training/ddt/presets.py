@@ -1,0 +1,46 @@
+"""Named presets: every size and step count lives here, not scattered through scripts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .tokenizer_model import TokenizerConfig
+
+
+@dataclass
+class LLMConfig:
+    hidden: int = 256
+    layers: int = 6
+    heads: int = 4
+    kv_heads: int = 4
+    intermediate: int = 704
+    max_positions: int = 512
+
+
+@dataclass
+class Preset:
+    name: str
+    tokenizer: TokenizerConfig
+    llm: LLMConfig
+    tok_batch: int = 64
+    tok_lr: float = 1e-3
+    tok_steps: int = 20000
+    llm_batch: int = 64
+    llm_lr: float = 1e-3
+    llm_steps: int = 20000
+    sampler_steps: int = 10
+    guidance_scale: float = 3.0
+    extra: dict = field(default_factory=dict)
+
+
+PRESETS = {
+    # the bundled default model
+    "small": Preset("small", TokenizerConfig(), LLMConfig()),
+    # seconds-long smoke runs for CI
+    "tiny": Preset(
+        "tiny",
+        TokenizerConfig(enc_width=32, enc_layers=1, dec_width=32, dec_layers=1, heads=2, preview_hidden=32),
+        LLMConfig(hidden=32, layers=2, heads=2, kv_heads=2, intermediate=64),
+        tok_batch=8, tok_steps=3, llm_batch=8, llm_steps=3, sampler_steps=2,
+    ),
+}

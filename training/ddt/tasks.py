@@ -1,0 +1,147 @@
+"""Training/evaluation examples for the MLLM: text-to-image, captioning, VQA, editing, chat.
+
+An example is a list of turns; a turn is (role, parts) with parts being str or Scene (an image).
+`build_sequence` turns it into LLM ids with a loss mask on assistant outputs, following the layout in
+docs/model-package.md.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from typing import Callable
+
+from .language import (
+    CAPTION_INSTRUCTIONS, EDIT_KINDS, GEN_VERBS, QUESTION_FAMILIES, T2I_CATEGORIES, caption, describe,
+    sample_edit, sample_prompt, sample_question,
+)
+from .vocab import Vocab
+from .world import Scene, random_scene, scene_key
+
+Turn = tuple[str, list]  # ("user" | "assistant", [str | Scene, ...])
+
+MIX = (("t2i", 0.34), ("caption", 0.14), ("vqa", 0.2), ("edit", 0.2), ("chat", 0.12))
+COND_DROPOUT = 0.1
+
+
+def held_out(text: str) -> bool:
+    """Compositions reserved for evaluation: never trained on."""
+    return zlib.crc32(text.encode()) % 10 == 0
+
+
+def train_scene(rng: random.Random, n: int | None = None) -> Scene:
+    while True:
+        s = random_scene(rng, n)
+        if not held_out(scene_key(s)):
+            return s
+
+
+def eval_scene(rng: random.Random, n: int | None = None) -> Scene:
+    while True:
+        s = random_scene(rng, n)
+        if held_out(scene_key(s)):
+            return s
+
+
+def t2i_prompt(rng: random.Random, train: bool, category: str | None = None) -> tuple[str, Scene]:
+    category = category or rng.choice(T2I_CATEGORIES + ("scene", "scene"))
+    while True:
+        prompt, scene = sample_prompt(rng, category)
+        if held_out(prompt) != train:
+            return prompt, scene
+
+
+def example_t2i(rng: random.Random) -> list[Turn]:
+    prompt, scene = t2i_prompt(rng, train=True)
+    if rng.random() < COND_DROPOUT:
+        prompt = ""  # the unconditional branch of classifier-free guidance
+    elif rng.random() < 0.4:
+        prompt = f"{rng.choice(GEN_VERBS)} {prompt}"
+    return [("user", [prompt] if prompt else []), ("assistant", [scene])]
+
+
+def example_caption(rng: random.Random) -> list[Turn]:
+    scene = train_scene(rng)
+    instr = rng.choice(CAPTION_INSTRUCTIONS)
+    return [("user", [scene, instr]), ("assistant", [caption(scene)])]
+
+
+def example_vqa(rng: random.Random) -> list[Turn]:
+    scene = train_scene(rng)
+    q, a = sample_question(rng, scene, rng.choice(QUESTION_FAMILIES))
+    return [("user", [scene, q]), ("assistant", [a])]
+
+
+def sample_any_edit(rng: random.Random, scene: Scene) -> tuple[str, Scene]:
+    while True:
+        e = sample_edit(rng, scene, rng.choice(EDIT_KINDS))
+        if e is not None:
+            return e
+
+
+def example_edit(rng: random.Random) -> list[Turn]:
+    scene = train_scene(rng)
+    instr, after = sample_any_edit(rng, scene)
+    if rng.random() < COND_DROPOUT:
+        return [("user", [scene]), ("assistant", [after])]
+    return [("user", [scene, instr]), ("assistant", [after])]
+
+
+def example_chat(rng: random.Random) -> list[Turn]:
+    """2-3 turns where questions and edits refer to the last image in the conversation."""
+    turns: list[Turn] = []
+    if rng.random() < 0.5:
+        prompt, scene = t2i_prompt(rng, train=True, category="scene")
+        turns += [("user", [f"{rng.choice(GEN_VERBS)} {prompt}"]), ("assistant", [scene])]
+    else:
+        scene = train_scene(rng)
+        turns += [("user", [scene, rng.choice(CAPTION_INSTRUCTIONS)]), ("assistant", [caption(scene)])]
+    for _ in range(rng.randint(1, 2)):
+        r = rng.random()
+        if r < 0.45:
+            q, a = sample_question(rng, scene, rng.choice(QUESTION_FAMILIES))
+            turns += [("user", [q]), ("assistant", [a])]
+        elif r < 0.85:
+            instr, scene = sample_any_edit(rng, scene)
+            turns += [("user", [instr]), ("assistant", [scene])]
+        else:
+            turns += [("user", [rng.choice(CAPTION_INSTRUCTIONS)]), ("assistant", [caption(scene)])]
+    return turns
+
+
+EXAMPLES: dict[str, Callable[[random.Random], list[Turn]]] = {
+    "t2i": example_t2i, "caption": example_caption, "vqa": example_vqa, "edit": example_edit, "chat": example_chat,
+}
+
+
+def sample_example(rng: random.Random) -> list[Turn]:
+    r, acc = rng.random(), 0.0
+    for name, w in MIX:
+        acc += w
+        if r < acc:
+            return EXAMPLES[name](rng)
+    return EXAMPLES[MIX[-1][0]](rng)
+
+
+def image_ids(vocab: Vocab, codes: list[int], order: str = "coarse_to_fine") -> list[int]:
+    """<boi> + K visual ids (coarsest code first when coarse_to_fine) + <eoi>."""
+    seq = list(reversed(codes)) if order == "coarse_to_fine" else list(codes)
+    return [vocab.id("<boi>")] + [vocab.visual(c) for c in seq] + [vocab.id("<eoi>")]
+
+
+def build_sequence(vocab: Vocab, turns: list[Turn], codes_of: Callable[[Scene], list[int]],
+                   close_last: bool = True) -> tuple[list[int], list[int]]:
+    """-> (ids, loss_mask). Assistant outputs (text or image, and <end>) carry the loss."""
+    ids, mask = [vocab.id("<bos>")], [0]
+    for role, parts in turns:
+        ids.append(vocab.id(f"<{role}>"))
+        mask.append(0)
+        learn = 1 if role == "assistant" else 0
+        for part in parts:
+            new = vocab.encode_text(part) if isinstance(part, str) else image_ids(vocab, codes_of(part))
+            ids += new
+            mask += [learn] * len(new)
+        if role == "assistant" and close_last:
+            ids.append(vocab.id("<end>"))
+            mask.append(1)
+    return ids, mask

@@ -1,0 +1,234 @@
+"""Export a trained run to a model package (docs/model-package.md) and check ONNX Runtime against PyTorch.
+
+    python training/export.py --preset small --run training/runs/small --out models/shapes-ddt-small \
+        [--golden test/fixtures/golden/shapes-ddt-small.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from ddt.common import load_checkpoint, setup_torch
+from ddt.data import to_tensor
+from ddt.language import CAPTION_INSTRUCTION
+from ddt.llm import KVCacheLlama, make_llm
+from ddt.pipeline import Pipeline, Sampling, seeds_for
+from ddt.presets import PRESETS
+from ddt.tokenizer_model import DDTTokenizer
+from ddt.vocab import SPECIALS, Vocab, build_text_tokenizer
+from ddt.world import Obj, make_scene, render
+
+OPSET = 17
+FORMAT_VERSION = 1
+
+
+class EncoderGraph(torch.nn.Module):
+    def __init__(self, tok: DDTTokenizer):
+        super().__init__()
+        self.tok = tok
+
+    def forward(self, pixels):
+        return self.tok.encode(pixels)
+
+
+def load_run(run: Path, preset):
+    tok = DDTTokenizer(preset.tokenizer)
+    ck_t = load_checkpoint(run / "tokenizer.pt")
+    tok.load_state_dict(ck_t["model"])
+    vocab = Vocab(build_text_tokenizer(), preset.tokenizer.codebook_size)
+    llm = make_llm(preset.llm, vocab.size)
+    ck_l = load_checkpoint(run / "llm.pt")
+    llm.load_state_dict(ck_l["model"])
+    return tok.eval(), llm.eval(), vocab, ck_t, ck_l
+
+
+def export_graphs(tok: DDTTokenizer, llm, out: Path) -> dict:
+    cfg = tok.cfg
+    s, K = cfg.image_size, cfg.k
+    enc = EncoderGraph(tok).eval()
+    torch.onnx.export(enc, (torch.zeros(2, 3, s, s),), out / "encoder.onnx", input_names=["pixels"],
+                      output_names=["codes"], dynamic_axes={"pixels": {0: "batch"}, "codes": {0: "batch"}},
+                      opset_version=OPSET)
+    den = tok.denoiser.eval()
+    args = (torch.zeros(2, 3, s, s), torch.full((2,), 0.5), torch.zeros(2, K, dtype=torch.long), torch.ones(2, K))
+    torch.onnx.export(den, args, out / "denoiser.onnx", input_names=["x_t", "t", "codes", "mask"],
+                      output_names=["x0"], opset_version=OPSET,
+                      dynamic_axes={n: {0: "batch"} for n in ("x_t", "t", "codes", "mask", "x0")})
+    wrap = KVCacheLlama(llm).eval()
+    L = wrap.layers
+    past = [torch.zeros(2, wrap.kv_heads, 3, wrap.head_dim) for _ in range(2 * L)]
+    names_in = ["input_ids", "attention_mask", "position_ids"]
+    names_past = [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    names_pres = [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    dyn = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "total"},
+           "position_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}
+    dyn.update({n: {0: "batch", 2: "past"} for n in names_past})
+    dyn.update({n: {0: "batch", 2: "total"} for n in names_pres})
+    ids = torch.ones(2, 2, dtype=torch.long)
+    torch.onnx.export(wrap, (ids, torch.ones(2, 5, dtype=torch.long), torch.ones(2, 2, dtype=torch.long), *past),
+                      out / "llm.onnx", input_names=names_in + names_past, output_names=["logits"] + names_pres,
+                      dynamic_axes=dyn, opset_version=OPSET)
+    for f in ("encoder.onnx", "denoiser.onnx", "llm.onnx"):
+        onnx.checker.check_model(str(out / f))
+    return {"num_layers": L, "num_kv_heads": wrap.kv_heads, "head_dim": wrap.head_dim}
+
+
+def check_parity(tok: DDTTokenizer, llm, out: Path) -> dict:
+    """Max |ORT - torch| for each graph, including an empty KV cache and a cached step."""
+    so = ort.SessionOptions()
+    res = {}
+    cfg = tok.cfg
+    x = to_tensor([render(make_scene([Obj(0, "red", "circle"), Obj(4, "blue", "square")]), cfg.image_size)])
+    enc = ort.InferenceSession(str(out / "encoder.onnx"), so)
+    codes = enc.run(None, {"pixels": x.numpy()})[0]
+    res["encoder_codes_equal"] = bool((codes == tok.encode(x).numpy()).all())
+    den = ort.InferenceSession(str(out / "denoiser.onnx"), so)
+    g = torch.Generator().manual_seed(0)
+    xt = torch.randn(3, 3, cfg.image_size, cfg.image_size, generator=g)
+    t = torch.tensor([0.9, 0.5, 0.1])
+    c = torch.randint(0, cfg.codebook_size, (3, cfg.k), generator=g)
+    m = (torch.rand(3, cfg.k, generator=g) > 0.3).float()
+    ref = tok.denoiser(xt, t, c, m).detach().numpy()
+    got = den.run(None, {"x_t": xt.numpy(), "t": t.numpy(), "codes": c.numpy(), "mask": m.numpy()})[0]
+    res["denoiser_max_diff"] = float(np.abs(ref - got).max())
+    wrap = KVCacheLlama(llm).eval()
+    sess = ort.InferenceSession(str(out / "llm.onnx"), so)
+    ids = torch.randint(8, 60, (2, 7), generator=g)
+    attn = torch.ones(2, 7, dtype=torch.long)
+    attn[1, :2] = 0
+    pos = torch.clamp(torch.cumsum(attn, 1) - 1, min=0)
+    with torch.no_grad():
+        hf = llm(input_ids=ids[:1], attention_mask=attn[:1]).logits.numpy()
+        full = wrap(ids, attn, pos, *wrap.empty_past(2))
+    feeds = {"input_ids": ids.numpy(), "attention_mask": attn.numpy(), "position_ids": pos.numpy()}
+    for i in range(wrap.layers):
+        for j, kv in enumerate(("key", "value")):
+            feeds[f"past_key_values.{i}.{kv}"] = np.zeros((2, wrap.kv_heads, 0, wrap.head_dim), np.float32)
+    outs = sess.run(None, feeds)
+    res["llm_vs_hf_max_diff"] = float(np.abs(full[0][:1].numpy() - hf).max())
+    res["llm_empty_cache_max_diff"] = float(np.abs(outs[0] - full[0].numpy()).max())
+    # cached step: feed the first 6 tokens, then the 7th with the cache
+    feeds6 = dict(feeds, input_ids=ids[:, :6].numpy(), attention_mask=attn[:, :6].numpy(),
+                  position_ids=pos[:, :6].numpy())
+    outs6 = sess.run(None, feeds6)
+    step = {"input_ids": ids[:, 6:].numpy(), "attention_mask": attn.numpy(), "position_ids": pos[:, 6:].numpy()}
+    for i in range(wrap.layers):
+        step[f"past_key_values.{i}.key"] = outs6[1 + 2 * i]
+        step[f"past_key_values.{i}.value"] = outs6[2 + 2 * i]
+    outs7 = sess.run(None, step)
+    res["llm_cached_step_max_diff"] = float(np.abs(outs7[0][:, -1] - full[0][:, -1].numpy()).max())
+    return res
+
+
+def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, ck_t, ck_l, defaults: dict):
+    tcfg = preset.tokenizer
+    manifest = {
+        "format": "ddt-model-package",
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "description": "Small DDT-LLaMA trained on the procedural shapes world (32x32): captions, VQA, "
+                       "text-to-image, editing and chat.",
+        "capabilities": ["caption", "ask", "generate", "edit", "chat", "blend", "encode", "decode"],
+        "dtype": "float32",
+        "image": {"size": tcfg.image_size, "mean": [0.5] * 3, "std": [0.5] * 3, "background": "normalize_white"},
+        "latent": None,
+        "tokens": {"per_image": tcfg.k, "codebook_size": tcfg.codebook_size, "order": "coarse_to_fine"},
+        "schedule": {"type": "piecewise_linear", "knots": tcfg.knots},
+        "sampler": {"type": "rectified_flow_x0", "steps": preset.sampler_steps, "min_steps": 1, "max_steps": 50},
+        "vocab": {"size": vocab.size, "text_size": vocab.text_size, "visual_offset": vocab.text_size,
+                  "special": {s.strip("<>"): vocab.id(s) for s in SPECIALS}},
+        "prompting": {"caption_instruction": CAPTION_INSTRUCTION, "max_prompt_tokens": 64, "max_sequence": 512},
+        "generation": defaults,
+        "graphs": {
+            "encoder": {"file": "encoder.onnx", "inputs": {"pixels": "pixels"}, "outputs": {"codes": "codes"}},
+            "denoiser": {"file": "denoiser.onnx",
+                         "inputs": {"x_t": "x_t", "t": "t", "codes": "codes", "mask": "mask"},
+                         "outputs": {"x0": "x0"}},
+            "llm": {"file": "llm.onnx", **llm_shape,
+                    "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask",
+                               "position_ids": "position_ids", "past_key": "past_key_values.{i}.key",
+                               "past_value": "past_key_values.{i}.value"},
+                    "outputs": {"logits": "logits", "present_key": "present.{i}.key",
+                                "present_value": "present.{i}.value"}},
+            "renderer": None, "vae_encoder": None, "vae_decoder": None,
+        },
+        "tokenizer": "tokenizer.json",
+        "training": {"preset": preset.name, "tokenizer_steps": ck_t["step"], "tokenizer_seconds": round(ck_t["seconds"]),
+                     "llm_steps": ck_l["step"], "llm_seconds": round(ck_l["seconds"])},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    vocab.text.save(str(out / "tokenizer.json"))
+    return manifest
+
+
+def write_golden(pipe: Pipeline, path: Path, steps: int, guidance: float) -> None:
+    """Fixed inputs and the Python reference's outputs, for the TypeScript parity tests."""
+    size = pipe.tok.cfg.image_size
+    prompts = ["two red circles", "a blue square at the top left", "a green triangle to the left of a purple square"]
+    seeds = seeds_for(42, len(prompts))
+    sp = Sampling(temperature=0.0, guidance=guidance, steps=steps)
+    codes, imgs = pipe.generate(prompts, sp, seeds)
+    scene = make_scene([Obj(0, "red", "circle"), Obj(4, "blue", "square"), Obj(8, "yellow", "triangle")])
+    img = render(scene, size)
+    enc = pipe.encode([img])[0]
+    cap = pipe.answer([enc], [CAPTION_INSTRUCTION])[0]
+    ans = pipe.answer([enc], ["how many circles are there"])[0]
+    keep_img = pipe.decode([enc], steps, [7], keep=[4])[0]
+    b64 = lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()  # noqa: E731
+    golden = {
+        "about": "Python reference outputs (training/export.py). Pixels are base64 uint8 RGB, row-major.",
+        "image_size": size,
+        "generate": [{"prompt": p, "seed": str(sd), "guidance_scale": guidance, "temperature": 0.0, "steps": steps,
+                      "tokens": c, "pixels": b64(im)} for p, sd, c, im in zip(prompts, seeds, codes, imgs)],
+        "encode": {"scene": "red circle top left, blue square center, yellow triangle bottom right",
+                   "pixels": b64(img), "tokens": enc},
+        "caption": {"tokens": enc, "text": cap},
+        "ask": {"tokens": enc, "question": "how many circles are there", "answer": ans},
+        "decode_keep": {"tokens": enc, "keep": 4, "seed": "7", "steps": steps, "pixels": b64(keep_img)},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(golden) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="small")
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--golden", default=None)
+    ap.add_argument("--guidance", type=float, default=None)
+    ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--top-k", type=int, default=0)
+    args = ap.parse_args()
+    setup_torch()
+    random.seed(0)
+    preset = PRESETS[args.preset]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tok, llm, vocab, ck_t, ck_l = load_run(Path(args.run), preset)
+    shape = export_graphs(tok, llm, out)
+    guidance = args.guidance if args.guidance is not None else preset.guidance_scale
+    defaults = {"temperature": args.temperature, "top_k": args.top_k, "top_p": 1.0, "guidance_scale": guidance,
+                "text_temperature": 0.0, "max_new_text_tokens": 48}
+    write_manifest(out, args.name or out.name, preset, vocab, shape, ck_t, ck_l, defaults)
+    parity = check_parity(tok, llm, out)
+    print(json.dumps(parity))
+    assert parity["encoder_codes_equal"], parity
+    assert max(v for k, v in parity.items() if k.endswith("diff")) < 1e-3, parity
+    (out / "parity.json").write_text(json.dumps(parity, indent=2) + "\n")
+    if args.golden:
+        write_golden(Pipeline(tok, KVCacheLlama(llm), vocab), Path(args.golden), preset.sampler_steps, guidance)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Train the MLLM on the task mixture, with the DDT tokenizer's encoder frozen. Resumes from its checkpoint.
+
+    python training/train_llm.py --preset small --run training/runs/small [--minutes 80] [--steps 6000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ddt.common import Logger, load_checkpoint, save_checkpoint, setup_torch
+from ddt.data import to_tensor
+from ddt.llm import make_llm
+from ddt.presets import PRESETS
+from ddt.tasks import build_sequence, sample_example
+from ddt.tokenizer_model import DDTTokenizer
+from ddt.vocab import Vocab, build_text_tokenizer
+from ddt.world import render, scene_key
+
+
+class SceneCodes:
+    """Scene -> K codes with the frozen encoder, batched and memoised."""
+
+    def __init__(self, tok: DDTTokenizer, limit: int = 200_000):
+        self.tok, self.memo, self.limit = tok, {}, limit
+
+    @torch.no_grad()
+    def prime(self, scenes) -> None:
+        todo = list({scene_key(s): s for s in scenes if scene_key(s) not in self.memo}.values())
+        if not todo:
+            return
+        codes = self.tok.encode(to_tensor([render(s, self.tok.cfg.image_size) for s in todo]))
+        if len(self.memo) > self.limit:
+            self.memo.clear()
+        for s, c in zip(todo, codes.tolist()):
+            self.memo[scene_key(s)] = c
+
+    def __call__(self, scene) -> list[int]:
+        return self.memo[scene_key(scene)]
+
+
+def load_tokenizer(run: Path, preset) -> DDTTokenizer:
+    tok = DDTTokenizer(preset.tokenizer)
+    ck = load_checkpoint(run / "tokenizer.pt")
+    assert ck, f"train the tokenizer first: {run / 'tokenizer.pt'} is missing"
+    tok.load_state_dict(ck["model"])
+    return tok.eval()
+
+
+def make_batch(rng, n, vocab, codes: SceneCodes):
+    exs = [sample_example(rng) for _ in range(n)]
+    codes.prime([p for ex in exs for _, parts in ex for p in parts if not isinstance(p, str)])
+    seqs = [build_sequence(vocab, ex, codes) for ex in exs]
+    L = max(len(s) for s, _ in seqs)
+    ids = torch.zeros(n, L, dtype=torch.long)
+    labels = torch.full((n, L), -100, dtype=torch.long)
+    attn = torch.zeros(n, L, dtype=torch.long)
+    for i, (s, m) in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        attn[i, : len(s)] = 1
+        lab = torch.tensor([t if k else -100 for t, k in zip(s, m)])
+        labels[i, : len(s) - 1] = lab[1:]  # predict token i+1 at position i
+    return ids, attn, labels
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="small")
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--minutes", type=float, default=1e9)
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    setup_torch(args.threads)
+    p = PRESETS[args.preset]
+    run = Path(args.run)
+    tok = load_tokenizer(run, p)
+    vocab = Vocab(build_text_tokenizer(), p.tokenizer.codebook_size)
+    model = make_llm(p.llm, vocab.size)
+    opt = torch.optim.AdamW(model.parameters(), lr=p.llm_lr, weight_decay=0.01, betas=(0.9, 0.98))
+    total = args.steps or p.llm_steps
+    step, seconds = 0, 0.0
+    ck = load_checkpoint(run / "llm.pt")
+    if ck:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, seconds = ck["step"], ck["seconds"]
+        total = args.steps or ck.get("total", total)
+        print(f"resumed at step {step}")
+    log = Logger(run / "llm_log.jsonl")
+    codes = SceneCodes(tok)
+    rng = random.Random(step * 104729 + 7)
+    t_start, last_save = time.time(), time.time()
+
+    def save():
+        save_checkpoint(run / "llm.pt", model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
+                        total=total, preset=p.name)
+
+    model.train()
+    while step < total and (time.time() - t_start) / 60 < args.minutes:
+        t0 = time.time()
+        warm = min(1.0, (step + 1) / 200)
+        lr = p.llm_lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        ids, attn, labels = make_batch(rng, p.llm_batch, vocab, codes)
+        logits = model(input_ids=ids, attention_mask=attn).logits
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seconds += time.time() - t0
+        if step % 25 == 0:
+            log.log(step=step, loss=round(loss.item(), 4), lr=round(lr, 6), sec_per_step=round(seconds / step, 3))
+        if time.time() - last_save > 120:
+            save()
+            last_save = time.time()
+    save()
+
+
+if __name__ == "__main__":
+    main()

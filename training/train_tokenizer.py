@@ -1,0 +1,94 @@
+"""Train the DDT tokenizer end to end with the denoising loss. Resumes from its last checkpoint.
+
+    python training/train_tokenizer.py --preset small --run training/runs/small [--minutes 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+
+import torch
+
+from ddt.common import Logger, load_checkpoint, save_checkpoint, setup_torch
+from ddt.data import image_batch, to_tensor, to_uint8
+from ddt.presets import PRESETS
+from ddt.tokenizer_model import DDTTokenizer, sample
+from ddt.world import detect, random_scene, render
+
+
+@torch.no_grad()
+def eval_recon(model: DDTTokenizer, n: int = 64, steps: int = 10, seed: int = 1234) -> dict:
+    rng = random.Random(seed)
+    scenes = [random_scene(rng) for _ in range(n)]
+    x = to_tensor([render(s, model.cfg.image_size) for s in scenes])
+    codes = model.encode(x)
+    g = torch.Generator().manual_seed(seed)
+    out = sample(model.denoiser, codes, torch.full((n,), model.cfg.k), steps, torch.randn(x.shape, generator=g),
+                 model.cfg.knots)
+    imgs = to_uint8(out)
+    exact = sum(detect(imgs[i]) == scenes[i] for i in range(n)) / n
+    used = len(set(codes.flatten().tolist()))
+    return {"recon_exact": exact, "codes_used": used, "mse": float(((out - x) ** 2).mean())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="small")
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--minutes", type=float, default=1e9, help="stop after this much wall time")
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-every", type=int, default=250)
+    args = ap.parse_args()
+    setup_torch(args.threads)
+    p = PRESETS[args.preset]
+    run = Path(args.run)
+    ckpt_path = run / "tokenizer.pt"
+    model = DDTTokenizer(p.tokenizer)
+    opt = torch.optim.AdamW(model.parameters(), lr=p.tok_lr, weight_decay=0.0)
+    step, seconds = 0, 0.0
+    ck = load_checkpoint(ckpt_path)
+    if ck:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, seconds = ck["step"], ck["seconds"]
+        print(f"resumed at step {step}")
+    total = args.steps or p.tok_steps
+    log = Logger(run / "tokenizer_log.jsonl")
+    rng = random.Random(step * 7919 + 1)
+    gen = torch.Generator().manual_seed(step)
+    t_start = time.time()
+    last_save = time.time()
+    while step < total and (time.time() - t_start) / 60 < args.minutes:
+        t0 = time.time()
+        lr = p.tok_lr * min(1.0, (step + 1) / 200)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x, _ = image_batch(rng, p.tok_batch, p.tokenizer.image_size)
+        loss, parts, codes = model.loss(x, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seconds += time.time() - t0
+        if step % 25 == 0:
+            log.log(step=step, loss=round(loss.item(), 5), **{k: round(v, 5) for k, v in parts.items()},
+                    codes_in_batch=len(set(codes.flatten().tolist())), sec_per_step=round(seconds / step, 3))
+        if step % args.eval_every == 0 or step == total:
+            model.eval()
+            log.log(step=step, **eval_recon(model))
+            model.train()
+        if time.time() - last_save > 120 or step == total:
+            save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
+                            preset=p.name)
+            last_save = time.time()
+    save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
+                    preset=p.name)
+
+
+if __name__ == "__main__":
+    main()
