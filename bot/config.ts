@@ -35,7 +35,9 @@ const envSchema = z.object({
   DISCORD_MESSAGE_CONTENT: bool(true),
   INFERENCE_ADDRESS: list('127.0.0.1:50051').pipe(z.array(z.string().regex(/^\S+:\d+$/)).min(1)),
   INFERENCE_TOKEN: z.string().optional(),
-  INFERENCE_TLS: bool(false),
+  // Shared with the inference CLI: 0/1 (true/false), or the path of a CA file to trust (implies TLS).
+  INFERENCE_TLS: z.string().default('0'),
+  INFERENCE_TLS_CA: z.string().optional(),
   INFERENCE_MAX_MESSAGE_BYTES: int(32 * MiB, MiB),
   INFERENCE_TIMEOUT_MS: int(60_000, 100),
   INFERENCE_JOB_TIMEOUT_MS: int(20 * 60_000, 100),
@@ -74,7 +76,11 @@ function toConfig(e: z.infer<typeof envSchema>) {
     inference: {
       addresses: e.INFERENCE_ADDRESS,
       token: e.INFERENCE_TOKEN || undefined,
-      tls: e.INFERENCE_TLS,
+      tls: !['0', 'false', 'no'].includes(e.INFERENCE_TLS.toLowerCase()),
+      tlsCaPath:
+        e.INFERENCE_TLS_CA ||
+        (/^(0|1|true|false|yes|no)$/i.test(e.INFERENCE_TLS) ? undefined : e.INFERENCE_TLS) ||
+        undefined,
       maxMessageBytes: e.INFERENCE_MAX_MESSAGE_BYTES,
       unaryTimeoutMs: e.INFERENCE_TIMEOUT_MS,
       streamTimeoutMs: e.INFERENCE_JOB_TIMEOUT_MS,

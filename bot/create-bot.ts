@@ -2,6 +2,7 @@
  * Builds the whole bot from its parts, so tests can run it with a fake inference client, an
  * in-memory store and a local Discord-compatible server (config.discord.apiUrl).
  */
+import { setMaxListeners } from 'node:events';
 import { Client, Events, GatewayIntentBits, type Interaction, type Message, Partials } from 'discord.js';
 import { handleMessage } from './chat/handle-message.js';
 import type { BotConfig } from './config.js';
@@ -54,6 +55,7 @@ export function createBot(options: CreateBotOptions): Bot {
     allowedMentions: { parse: [], repliedUser: false },
   });
   const shutdown = new AbortController();
+  setMaxListeners(0, shutdown.signal); // every running job listens for shutdown: no leak warning past 10
   const context: BotContext = {
     config,
     inference,

@@ -42,20 +42,28 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--freeze-encoder", action="store_true",
+                    help="fine-tune the decoder alone: the codes (and so the LLM's data) stay fixed")
     args = ap.parse_args()
     setup_torch(args.threads)
     p = PRESETS[args.preset]
     run = Path(args.run)
     ckpt_path = run / "tokenizer.pt"
     model = DDTTokenizer(p.tokenizer)
-    opt = torch.optim.AdamW(model.parameters(), lr=p.tok_lr, weight_decay=0.0)
     step, seconds = 0, 0.0
     ck = load_checkpoint(ckpt_path)
     if ck:
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
         step, seconds = ck["step"], ck["seconds"]
         print(f"resumed at step {step}")
+    frozen = args.freeze_encoder or bool(ck and ck.get("encoder_frozen"))
+    params = model.denoiser.parameters() if frozen else model.parameters()
+    opt = torch.optim.AdamW(params, lr=p.tok_lr, weight_decay=0.0)
+    if ck and bool(ck.get("encoder_frozen")) == frozen:
+        opt.load_state_dict(ck["opt"])
+    if frozen:
+        model.encoder.requires_grad_(False)
+    lr_scale = 0.5 if frozen else 1.0
     total = args.steps or p.tok_steps
     log = Logger(run / "tokenizer_log.jsonl")
     rng = random.Random(step * 7919 + 1)
@@ -64,10 +72,12 @@ def main() -> None:
     last_save = time.time()
     while step < total and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
-        lr = p.tok_lr * min(1.0, (step + 1) / 200)
+        lr = p.tok_lr * lr_scale * min(1.0, (step + 1) / 200)
         for g in opt.param_groups:
             g["lr"] = lr
         x, _ = image_batch(rng, p.tok_batch, p.tokenizer.image_size)
+        if frozen:
+            model.encoder.eval()  # fixed BatchNorm statistics: the codes must not move
         loss, parts, codes = model.loss(x, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -82,12 +92,14 @@ def main() -> None:
             model.eval()
             log.log(step=step, **eval_recon(model))
             model.train()
+            if frozen:
+                model.encoder.eval()
         if time.time() - last_save > 120 or step == total:
             save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
-                            preset=p.name)
+                            preset=p.name, encoder_frozen=frozen)
             last_save = time.time()
     save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
-                    preset=p.name)
+                    preset=p.name, encoder_frozen=frozen)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
  * grpc.health.v1 checks or calls, and failing over to the next server when one is unreachable
  * before it sent anything (nothing ran there, so retrying elsewhere cannot duplicate work).
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -40,6 +41,8 @@ export interface GrpcInferenceOptions {
   /** Sent as `authorization: Bearer <token>` on every call when set. */
   token?: string;
   tls?: boolean;
+  /** PEM CA bundle to trust instead of the system roots (implies TLS). */
+  tlsCaPath?: string;
   /** Both directions; gRPC's 4 MiB default is smaller than a Discord upload. */
   maxMessageBytes: number;
   unaryTimeoutMs: number;
@@ -51,6 +54,13 @@ export interface GrpcInferenceOptions {
 
 const DEFAULT_PROTO = fileURLToPath(new URL('../../proto/ddt/v1/inference.proto', import.meta.url));
 const SERVICE_NAME = 'ddt.v1.Inference';
+/**
+ * After a server restart the channel reconnects on gRPC's exponential backoff (default up to 120 s),
+ * failing every call meanwhile. Keep the backoff short, and let a call wait this long for the channel
+ * to connect before it is sent (a server that is really down still fails within seconds).
+ */
+const CONNECT_WAIT_MS = 2000;
+const RECONNECT_BACKOFF = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 1000 };
 
 type UnaryFn = (
   req: unknown,
@@ -87,10 +97,14 @@ export class GrpcInferenceClient implements InferenceClient {
       ddt: { v1: { Inference: grpc.ServiceClientConstructor } };
     };
     const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
-    const credentials = options.tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+    const credentials =
+      options.tls || options.tlsCaPath
+        ? grpc.credentials.createSsl(options.tlsCaPath ? readFileSync(options.tlsCaPath) : undefined)
+        : grpc.credentials.createInsecure();
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': options.maxMessageBytes,
+      ...RECONNECT_BACKOFF,
     };
     for (const address of options.addresses) {
       const inference = new loaded.ddt.v1.Inference(address, credentials, channelOptions);
@@ -225,6 +239,15 @@ export class GrpcInferenceClient implements InferenceClient {
     return (client[name] as unknown as { bind(t: unknown): F }).bind(client);
   }
 
+  /** Resolves once the channel to `address` is connected, or after `maxWaitMs` (never rejects). */
+  private awaitConnected(address: string, maxWaitMs: number): Promise<void> {
+    const client = this.endpoints.get(address)!.inference;
+    if (client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => client.waitForReady(Date.now() + maxWaitMs, () => resolve()));
+  }
+
   /** Addresses to try, in order: each rotation pick not tried yet. */
   private *candidates(): Generator<string> {
     const tried = new Set<string>();
@@ -237,11 +260,13 @@ export class GrpcInferenceClient implements InferenceClient {
   private async unary(name: string, request: unknown, options: CallOptions = {}): Promise<unknown> {
     let lastError: InferenceError | undefined;
     for (const address of this.candidates()) {
+      const timeoutMs = options.timeoutMs ?? this.options.unaryTimeoutMs;
+      await this.awaitConnected(address, Math.min(CONNECT_WAIT_MS, timeoutMs));
       if (options.signal?.aborted) throw new InferenceError('cancelled', 'cancelled');
       let onAbort = () => {};
       try {
         const result = await new Promise<unknown>((resolve, reject) => {
-          const deadline = Date.now() + (options.timeoutMs ?? this.options.unaryTimeoutMs);
+          const deadline = Date.now() + timeoutMs;
           const call = this.method<UnaryFn>(address, name)(
             request,
             this.metadata(),
@@ -274,8 +299,10 @@ export class GrpcInferenceClient implements InferenceClient {
   ): AsyncGenerator<E> {
     let lastError: InferenceError | undefined;
     for (const address of this.candidates()) {
+      const timeoutMs = options.timeoutMs ?? this.options.streamTimeoutMs;
+      await this.awaitConnected(address, Math.min(CONNECT_WAIT_MS, timeoutMs));
       if (options.signal?.aborted) throw new InferenceError('cancelled', 'cancelled');
-      const deadline = Date.now() + (options.timeoutMs ?? this.options.streamTimeoutMs);
+      const deadline = Date.now() + timeoutMs;
       const call = this.method<StreamFn>(address, name)(request, this.metadata(), { deadline });
       const onAbort = () => call.cancel();
       options.signal?.addEventListener('abort', onAbort, { once: true });

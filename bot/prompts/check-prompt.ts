@@ -19,9 +19,18 @@ export interface PromptRules {
   blocked: Blocklist;
 }
 
-/** Trimmed prompt, or a UserError saying what to change. `what` names the field ("prompt", "question"). */
+/** Control characters (but newline) and bidi overrides: never meant for the model, unsafe to echo. */
+const INVISIBLE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * The prompt without control characters, trimmed; or a UserError saying what to change. `what` names
+ * the field ("prompt", "question").
+ */
 export function checkPrompt(text: string, rules: PromptRules, what = 'prompt'): string {
-  const prompt = text.trim();
+  const prompt = text
+    .replace(INVISIBLE, (c) => (c === '\n' ? c : ' '))
+    .replace(/ {2,}/g, ' ')
+    .trim();
   if (prompt === '') throw new UserError(`The ${what} is empty.`);
   if (prompt.length > rules.maxChars)
     throw new UserError(`The ${what} is ${prompt.length} characters; the limit is ${rules.maxChars}.`);

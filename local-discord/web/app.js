@@ -15,6 +15,11 @@ const view = {
 const pendingFiles = [];
 /** Interactions this page started, by id, to show "thinking" / "did not respond" and open modals. */
 const mine = new Map();
+/**
+ * Updates the event stream reported for interactions not (yet) in `mine`: a quick bot acknowledges
+ * before the POST that started the interaction has answered, and that update must not be lost.
+ */
+const early = new Map();
 
 async function post(path, payload, files = []) {
   const form = new FormData();
@@ -39,14 +44,20 @@ function visible(m) {
   return true;
 }
 
+/** Follow new messages while the person is at the bottom; stay put once they scroll up to read. */
+let stickToBottom = true;
+function scrollToBottom() {
+  const box = $('messages');
+  box.scrollTop = box.scrollHeight;
+}
+
 function render() {
   const box = $('messages');
-  const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 40;
   const list = [...view.messages.values()]
     .filter(visible)
     .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   box.replaceChildren(...list.map((m) => renderMessage(m, view, { act, startReply })));
-  if (atBottom) box.scrollTop = box.scrollHeight;
+  if (stickToBottom) scrollToBottom();
   const channel = view.channels.find((c) => c.id === view.channel);
   $('channel-title').textContent = channel ? (channel.type === 1 ? channel.name : `# ${channel.name}`) : '';
 }
@@ -72,6 +83,7 @@ function renderChannels() {
 
 function selectChannel(id) {
   view.channel = id;
+  stickToBottom = true;
   renderChannels();
   render();
 }
@@ -93,6 +105,9 @@ async function act(path, payload) {
 }
 
 function track(outcome) {
+  // Every update is a state after the POST's "pending", so the stream's latest one wins.
+  Object.assign(outcome, early.get(outcome.id));
+  early.delete(outcome.id);
   mine.set(outcome.id, outcome);
   showOutcome(outcome);
 }
@@ -155,20 +170,38 @@ function renderPending() {
   $('pending-files').replaceChildren(...pendingFiles.map((f) => el('span', {}, `📎 ${f.name}`)));
 }
 
+/** What the Discord client does when you pick a name after "@": `@LocalBot hi` is sent as `<@id> hi`. */
+function withMentions(text) {
+  const people = [view.bot, ...view.users].filter(Boolean);
+  return text.replace(/(^|[\s(])@([\w.]+)/g, (whole, before, name) => {
+    const user = people.find((u) =>
+      [u.username, u.global_name].some((n) => n?.toLowerCase() === name.toLowerCase()),
+    );
+    return user ? `${before}<@${user.id}>` : whole;
+  });
+}
+
 async function submit(event) {
   event.preventDefault();
-  const text = $('text').value.trim();
+  const typed = $('text').value;
+  const text = typed.trim();
   if (!text && pendingFiles.length === 0) return;
   const files = pendingFiles.splice(0);
   renderPending();
   $('text').value = '';
   showHints();
+  stickToBottom = true;
   try {
     if (text.startsWith('/')) track(await post('/commands', { channel: view.channel, text }, files));
-    else await post('/messages', { channel: view.channel, content: text, replyTo }, files);
+    else await post('/messages', { channel: view.channel, content: withMentions(text), replyTo }, files);
     replyTo = null;
     if (!text.startsWith('/')) status('');
   } catch (err) {
+    // Nothing was posted: give the text and the files back so they can be fixed and sent again.
+    if ($('text').value === '') $('text').value = typed;
+    pendingFiles.unshift(...files);
+    renderPending();
+    showHints();
     status(err.message, 'failed');
   }
 }
@@ -216,7 +249,11 @@ function listen() {
   });
   source.addEventListener('interactionUpdate', (e) => {
     const o = JSON.parse(e.data);
-    if (!mine.has(o.id)) return;
+    if (!mine.has(o.id)) {
+      early.set(o.id, o);
+      if (early.size > 100) early.delete(early.keys().next().value);
+      return;
+    }
     const known = mine.get(o.id);
     Object.assign(known, o, { modalShown: known.modalShown });
     showOutcome(known);
@@ -226,6 +263,18 @@ function listen() {
 }
 
 $('composer').addEventListener('submit', submit);
+$('messages').addEventListener('scroll', () => {
+  const box = $('messages');
+  stickToBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 40;
+});
+// Images grow the list after render(): keep following while at the bottom ('load' does not bubble).
+$('messages').addEventListener(
+  'load',
+  () => {
+    if (stickToBottom) scrollToBottom();
+  },
+  true,
+);
 $('text').addEventListener('input', showHints);
 $('text').addEventListener('keydown', (e) => {
   if (e.key === 'Escape') {

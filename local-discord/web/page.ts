@@ -57,6 +57,12 @@ export class WebPage {
   /** True when the request was for the page. */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const method = req.method ?? 'GET';
+    if (url.pathname === '/favicon.ico') {
+      // Browsers ask for it; answering keeps the "unknown route" log for real gaps.
+      res.writeHead(204);
+      res.end();
+      return true;
+    }
     const file = method === 'GET' ? STATIC[url.pathname] : undefined;
     if (file) {
       const body = await readFile(new URL(file[0], import.meta.url));

@@ -57,7 +57,7 @@ export function renderMessage(m, view, handlers) {
       el(
         'div',
         { class: 'reply-to' },
-        `↪ ${m.referenced_message.author.username}: ${m.referenced_message.content.slice(0, 80)}`,
+        `↪ ${m.referenced_message.author.username}: ${withNames(m.referenced_message, view).slice(0, 80)}`,
       ),
     );
   }
@@ -74,11 +74,20 @@ export function renderMessage(m, view, handlers) {
     node.append(
       el('div', { class: 'thinking', dataset: { testid: 'thinking' } }, `${view.bot.username} is thinking…`),
     );
-  else if (m.content) node.append(el('div', { class: 'content', dataset: { testid: 'content' } }, m.content));
+  else if (m.content)
+    node.append(el('div', { class: 'content', dataset: { testid: 'content' } }, formatContent(m, view)));
   const atts = el('div', { class: 'attachments' });
   for (const a of m.attachments ?? []) {
     if ((a.content_type ?? '').startsWith('image/'))
-      atts.append(el('img', { src: a.url, alt: a.filename, dataset: { testid: 'image' } }));
+      atts.append(
+        el('img', {
+          src: a.url,
+          alt: a.filename,
+          // The size is known before the pixels arrive: no layout jump when the page re-renders.
+          ...(a.width && a.height ? { width: a.width, height: a.height } : {}),
+          dataset: { testid: 'image' },
+        }),
+      );
     else atts.append(el('a', { href: a.url, target: '_blank' }, a.filename));
   }
   node.append(atts);
@@ -104,4 +113,64 @@ export function renderMessage(m, view, handlers) {
     node.append(r);
   }
   return node;
+}
+
+/** Display names for `<@id>` mentions: the message's own mentions, then every user the page knows. */
+function mentionName(id, m, view) {
+  const user =
+    (m.mentions ?? []).find((u) => u.id === id) ??
+    (view.bot?.id === id ? view.bot : view.users.find((u) => u.id === id));
+  return user ? `@${user.global_name ?? user.username}` : null;
+}
+
+const MENTION = /<@!?(\d{17,20})>/g;
+
+/** The message text with `<@id>` replaced by `@name` (for one-line previews). */
+export function withNames(m, view) {
+  return (m.content ?? '').replace(MENTION, (raw, id) => mentionName(id, m, view) ?? raw);
+}
+
+/**
+ * The subset of Discord markdown the bot uses, as DOM nodes (never HTML): ``` code blocks ```,
+ * `-# ` subtext and `> ` quote lines, **bold**, *italic*, `code` and <@id> mentions.
+ */
+function formatContent(m, view) {
+  const out = document.createDocumentFragment();
+  const parts = m.content.split(/```/);
+  parts.forEach((part, i) => {
+    if (i % 2 === 1 && i < parts.length - 1) {
+      // Inside a fence: drop the language tag line, keep the text verbatim.
+      out.append(el('pre', {}, el('code', {}, part.replace(/^[^\n]*\n/, ''))));
+      return;
+    }
+    const text = i % 2 === 1 ? `\`\`\`${part}` : part; // an unclosed fence stays literal
+    text.split('\n').forEach((line, n) => {
+      if (n > 0) out.append('\n');
+      if (line.startsWith('> '))
+        out.append(el('span', { class: 'quote' }, ...inline(line.slice(2), m, view)));
+      else if (line.startsWith('-# '))
+        out.append(el('span', { class: 'subtext' }, ...inline(line.slice(3), m, view)));
+      else out.append(...inline(line, m, view));
+    });
+  });
+  return out;
+}
+
+const INLINE = /(\*\*[^*\n]+\*\*|`[^`\n]+`|<@!?\d{17,20}>|\*[^*\s][^*\n]*\*)/;
+
+function inline(line, m, view) {
+  return line
+    .split(INLINE)
+    .filter((t) => t !== '')
+    .map((t) => {
+      if (t.startsWith('**') && t.endsWith('**') && t.length > 4) return el('strong', {}, t.slice(2, -2));
+      if (t.startsWith('`') && t.endsWith('`') && t.length > 2) return el('code', {}, t.slice(1, -1));
+      const mention = t.match(/^<@!?(\d{17,20})>$/);
+      if (mention) {
+        const name = mentionName(mention[1], m, view);
+        return name ? el('span', { class: 'mention' }, name) : t;
+      }
+      if (t.startsWith('*') && t.endsWith('*') && t.length > 2) return el('em', {}, t.slice(1, -1));
+      return t;
+    });
 }

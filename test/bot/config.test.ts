@@ -3,7 +3,11 @@ import { parseConfig } from '../../bot/config.js';
 
 describe('parseConfig', () => {
   it('applies defaults and parses lists', () => {
-    const c = parseConfig({ DISCORD_TOKEN: 't', INFERENCE_ADDRESS: '10.0.0.1:50051, 10.0.0.2:50051', PROMPT_BLOCKLIST: 'a,,b ' });
+    const c = parseConfig({
+      DISCORD_TOKEN: 't',
+      INFERENCE_ADDRESS: '10.0.0.1:50051, 10.0.0.2:50051',
+      PROMPT_BLOCKLIST: 'a,,b ',
+    });
     expect(c.discord.apiUrl).toBe('https://discord.com/api');
     expect(c.inference.addresses).toEqual(['10.0.0.1:50051', '10.0.0.2:50051']);
     expect(c.attachments.allowedHosts).toEqual(['cdn.discordapp.com', 'media.discordapp.net']);
@@ -14,10 +18,22 @@ describe('parseConfig', () => {
   });
 
   it('treats empty values as unset and coerces numbers and booleans', () => {
-    const c = parseConfig({ DISCORD_TOKEN: 't', INFERENCE_TOKEN: '', SHARD_COUNT: '4', INFERENCE_TLS: 'yes', DISCORD_API_URL: 'http://127.0.0.1:1/api/' });
+    const c = parseConfig({
+      DISCORD_TOKEN: 't',
+      INFERENCE_TOKEN: '',
+      SHARD_COUNT: '4',
+      INFERENCE_TLS: 'yes',
+      DISCORD_API_URL: 'http://127.0.0.1:1/api/',
+    });
     expect(c.inference.token).toBeUndefined();
     expect(c.discord.shardCount).toBe(4);
     expect(c.inference.tls).toBe(true);
+    expect(c.inference.tlsCaPath).toBeUndefined();
+    const ca = parseConfig({ DISCORD_TOKEN: 't', INFERENCE_TLS: '/etc/ca.pem' });
+    expect(ca.inference).toMatchObject({ tls: true, tlsCaPath: '/etc/ca.pem' });
+    expect(parseConfig({ DISCORD_TOKEN: 't', INFERENCE_TLS: '0' }).inference.tls).toBe(false);
+    // the default ('0') is plaintext, not a CA file named "0"
+    expect(parseConfig({ DISCORD_TOKEN: 't' }).inference).toMatchObject({ tls: false, tlsCaPath: undefined });
     expect(c.discord.apiUrl).toBe('http://127.0.0.1:1/api');
   });
 

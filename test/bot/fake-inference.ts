@@ -11,7 +11,9 @@ import type {
 import { InferenceError } from '../../bot/inference/client.js';
 
 export async function solidPng(color: string, size = 32): Promise<ImageData> {
-  const data = await sharp({ create: { width: size, height: size, channels: 3, background: color } }).png().toBuffer();
+  const data = await sharp({ create: { width: size, height: size, channels: 3, background: color } })
+    .png()
+    .toBuffer();
   return { data: new Uint8Array(data), mimeType: 'image/png' };
 }
 
@@ -31,7 +33,10 @@ export class FakeInference implements InferenceClient {
   jobEvents: ImageJobEvent[] = [{ kind: 'queued', position: 2, queueLength: 3 }];
   /** Makes the next calls fail with this error. */
   failWith: InferenceError | undefined;
-  chatAnswer: ChatEvent[] = [{ kind: 'text', delta: 'It is red.' }, { kind: 'done', text: 'It is red.', finishReason: 'end' }];
+  chatAnswer: ChatEvent[] = [
+    { kind: 'text', delta: 'It is red.' },
+    { kind: 'done', text: 'It is red.', finishReason: 'end' },
+  ];
   resultColor = '#00ff00';
   /** Resolved before an image job sends its result (lets tests hold a job open). */
   gate: Promise<void> = Promise.resolve();
@@ -44,7 +49,15 @@ export class FakeInference implements InferenceClient {
 
   async getModelInfo(): Promise<ModelInfo> {
     this.record('getModelInfo', {});
-    return { name: 'fake', capabilities: [], imageSize: 32, tokensPerImage: 16, maxPromptChars: 300, maxImageBytes: 0, maxImagePixels: 0 };
+    return {
+      name: 'fake',
+      capabilities: [],
+      imageSize: 32,
+      tokensPerImage: 16,
+      maxPromptChars: 300,
+      maxImageBytes: 0,
+      maxImagePixels: 0,
+    };
   }
   async caption(request: { image: ImageData }, o?: { signal?: AbortSignal }) {
     this.record('caption', request, o?.signal);
@@ -83,7 +96,9 @@ export class FakeInference implements InferenceClient {
     yield* this.jobEvents;
     await this.gate;
     if (signal?.aborted) throw new InferenceError('cancelled', 'cancelled');
-    const images = await Promise.all(Array.from({ length: count }, (_, i) => generated(this.resultColor, BigInt(i + 1))));
+    const images = await Promise.all(
+      Array.from({ length: count }, (_, i) => generated(this.resultColor, BigInt(i + 1))),
+    );
     yield { kind: 'result' as const, images, model: 'fake' };
   }
 }

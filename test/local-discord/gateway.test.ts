@@ -78,6 +78,14 @@ describe('local Discord gateway with the real discord.js client', () => {
     expect(driver.connectedGatewaySessions()).toBe(1);
   });
 
+  it('resumes when asked to reconnect (opcode 7)', async () => {
+    client = await loginClient(driver);
+    const resumed = new Promise<void>((resolve) => client!.once(Events.ShardResume, () => resolve()));
+    driver.requestGatewayReconnect();
+    await resumed;
+    await driver.waitFor(() => driver.connectedGatewaySessions() === 1, 5000, 'a live session');
+  });
+
   it('answers a RESUME of a forgotten session with INVALID_SESSION; discord.js identifies again', async () => {
     client = await loginClient(driver);
     const events: string[] = [];

@@ -17,10 +17,9 @@ def to_tensor(imgs: list[np.ndarray]) -> torch.Tensor:
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """float [B, 3, H, W] in [-1, 1] -> uint8 [B, H, W, 3] (round half to even like the runtime's Math.round? no:
-    floor(v + 0.5), identical in TypeScript)."""
+    """float [B, 3, H, W] in [-1, 1] -> uint8 [B, H, W, 3], rounding half to even as the runtime does."""
     v = ((x.clamp(-1, 1) * 0.5 + 0.5) * 255.0).permute(0, 2, 3, 1).numpy()
-    return np.clip(np.floor(v + 0.5), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(v), 0, 255).astype(np.uint8)
 
 
 def scene_image(scene: Scene, size: int, rng: random.Random | None = None) -> np.ndarray:

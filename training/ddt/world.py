@@ -115,13 +115,13 @@ def normalize_background(img: np.ndarray) -> np.ndarray:
     """Map a pale background to white, channel by channel (mirrors the TypeScript runtime).
 
     Per channel median of the border pixels; if all three are >= 200, scale that channel by
-    255/median, round to nearest and clamp. Tokens then do not depend on the background tint.
+    255/median, round half to even and clamp. Tokens then do not depend on the background tint.
     """
     border = np.concatenate([img[0], img[-1], img[1:-1, 0], img[1:-1, -1]], axis=0).astype(np.float64)
     med = np.array([_median_low_high(border[:, c]) for c in range(3)])
     if np.any(med < 200):
         return img
-    out = np.floor(img.astype(np.float64) * (255.0 / med) + 0.5)
+    out = np.rint(img.astype(np.float64) * (255.0 / med))
     return np.clip(out, 0, 255).astype(np.uint8)
 
 

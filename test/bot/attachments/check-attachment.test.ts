@@ -12,7 +12,12 @@ const limits: AttachmentLimits = {
   maxPixels: 1000 * 1000,
   byteLimits: { bot: 8 * 1024 * 1024, interaction: 10 * 1024 * 1024, server: 0 },
 };
-const png = { name: 'a.png', url: 'https://cdn.discordapp.com/attachments/1/2/a.png', contentType: 'image/png', size: 1000 };
+const png = {
+  name: 'a.png',
+  url: 'https://cdn.discordapp.com/attachments/1/2/a.png',
+  contentType: 'image/png',
+  size: 1000,
+};
 
 describe('checkAttachment', () => {
   it('accepts a small PNG from the CDN and returns its type', () => {
@@ -43,7 +48,9 @@ describe('checkAttachment', () => {
   });
 
   it('refuses other hosts', () => {
-    expect(() => checkAttachment({ ...png, url: 'https://evil.example/a.png' }, limits)).toThrow(/uploaded to Discord/);
+    expect(() => checkAttachment({ ...png, url: 'https://evil.example/a.png' }, limits)).toThrow(
+      /uploaded to Discord/,
+    );
   });
 });
 

@@ -12,7 +12,9 @@ let base: string;
 let png: Buffer;
 
 beforeAll(async () => {
-  png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#ff0000' } }).png().toBuffer();
+  png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#ff0000' } })
+    .png()
+    .toBuffer();
   server = createServer((req, res) => {
     if (req.url === '/img.png') res.writeHead(200, { 'content-type': 'image/png' }).end(png);
     else if (req.url === '/big') res.writeHead(200).end(Buffer.alloc(5000));
@@ -38,9 +40,9 @@ describe('downloadAttachment', () => {
   });
 
   it('refuses hosts not on the list without connecting', async () => {
-    await expect(downloadAttachment(`${base}/img.png`, { ...opts, allowedHosts: ['cdn.discordapp.com'] })).rejects.toThrow(
-      /uploaded to Discord/,
-    );
+    await expect(
+      downloadAttachment(`${base}/img.png`, { ...opts, allowedHosts: ['cdn.discordapp.com'] }),
+    ).rejects.toThrow(/uploaded to Discord/);
   });
 
   it('enforces the byte cap by header and while streaming', async () => {
@@ -65,7 +67,9 @@ describe('inspectImage and readAttachmentImage', () => {
   it('catches a file whose name and declared type lie', async () => {
     const att = { name: 'x.png', url: `${base}/text.png`, contentType: 'image/png', size: 20 };
     const limits = { allowedHosts: ['127.0.0.1'], maxPixels: 10_000, byteLimits: { bot: 4096 } };
-    await expect(readAttachmentImage(att, { limits, timeoutMs: 500 })).rejects.toThrow(/not a readable image/);
+    await expect(readAttachmentImage(att, { limits, timeoutMs: 500 })).rejects.toThrow(
+      /not a readable image/,
+    );
     const good = { ...att, url: `${base}/img.png`, contentType: 'image/webp' };
     expect((await readAttachmentImage(good, { limits, timeoutMs: 500 })).mimeType).toBe('image/png');
   });

@@ -4,7 +4,12 @@ import { classifyChatIntent } from '../../../bot/chat/classify-intent.js';
 import { type ChainMessage, collectReplyChain } from '../../../bot/chat/reply-chain.js';
 
 const BOT = '900000000000000001';
-const img = (name: string) => ({ name, url: `https://cdn.discordapp.com/${name}`, contentType: 'image/png', size: 10 });
+const img = (name: string) => ({
+  name,
+  url: `https://cdn.discordapp.com/${name}`,
+  contentType: 'image/png',
+  size: 10,
+});
 const msg = (id: string, over: Partial<ChainMessage> = {}): ChainMessage => ({
   id,
   authorId: 'u1',
@@ -35,9 +40,13 @@ describe('collectReplyChain', () => {
   it('stops at deleted parents and at cycles', async () => {
     const gone = await collectReplyChain(msg('9', { parentId: 'missing' }), fetchParent, 10);
     expect(gone.map((m) => m.id)).toEqual(['9']);
-    const failing = await collectReplyChain(msg('9', { parentId: 'x' }), async () => {
-      throw new Error('Unknown Message');
-    }, 10);
+    const failing = await collectReplyChain(
+      msg('9', { parentId: 'x' }),
+      async () => {
+        throw new Error('Unknown Message');
+      },
+      10,
+    );
     expect(failing).toHaveLength(1);
     const loop = new Map([
       ['a', msg('a', { parentId: 'b' })],
@@ -94,7 +103,12 @@ describe('buildTurns', () => {
 
 describe('classifyChatIntent', () => {
   it('treats instructions as edits when there is an image', () => {
-    for (const t of ['now make the square green', 'Make it blue.', 'ok, remove the triangle', 'could you turn it red?'])
+    for (const t of [
+      'now make the square green',
+      'Make it blue.',
+      'ok, remove the triangle',
+      'could you turn it red?',
+    ])
       expect(classifyChatIntent(t, true), t).toBe('edit');
   });
   it('sends questions and requests without an image to chat', () => {

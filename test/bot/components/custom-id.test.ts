@@ -7,7 +7,10 @@ describe('custom_id encoding', () => {
     const encoded = encodeCustomId({ action: 'vary', id: '0abc123xyz99', index: 3 });
     expect(encoded).toBe('ddt1:vary:0abc123xyz99:3');
     expect(decodeCustomId(encoded)).toEqual({ action: 'vary', id: '0abc123xyz99', index: 3 });
-    expect(decodeCustomId(encodeCustomId({ action: 'reroll', id: 'abc' }))).toEqual({ action: 'reroll', id: 'abc' });
+    expect(decodeCustomId(encodeCustomId({ action: 'reroll', id: 'abc' }))).toEqual({
+      action: 'reroll',
+      id: 'abc',
+    });
   });
 
   it('carries a snowflake for context-menu modals within 100 characters', () => {
@@ -17,7 +20,15 @@ describe('custom_id encoding', () => {
   });
 
   it('rejects foreign or malformed ids instead of guessing', () => {
-    for (const bad of ['', 'hello', 'ddt0:reroll:abc', 'ddt1:explode:abc', 'ddt1:reroll:ABC', 'ddt1:vary:abc:x', 'ddt1:vary:abc:1:2'])
+    for (const bad of [
+      '',
+      'hello',
+      'ddt0:reroll:abc',
+      'ddt1:explode:abc',
+      'ddt1:reroll:ABC',
+      'ddt1:vary:abc:x',
+      'ddt1:vary:abc:1:2',
+    ])
       expect(decodeCustomId(bad)).toBeUndefined();
   });
 
@@ -40,10 +51,14 @@ describe('result buttons', () => {
   });
 
   it('offers no Re-roll for chat answers and no Reveal on a reveal', () => {
-    const chat = buildResultButtons('j1', 'chat', 1).flat().map((b) => b.label);
+    const chat = buildResultButtons('j1', 'chat', 1)
+      .flat()
+      .map((b) => b.label);
     expect(chat).not.toContain('Re-roll');
     expect(chat).toContain('Edit');
-    const reveal = buildResultButtons('j1', 'reveal', 1).flat().map((b) => b.label);
+    const reveal = buildResultButtons('j1', 'reveal', 1)
+      .flat()
+      .map((b) => b.label);
     expect(reveal).not.toContain('Reveal');
     expect(reveal).toContain('Variations');
   });

@@ -15,7 +15,12 @@ function setup(progressIntervalMs = 50) {
   const view = { update: async (p: JobPayload) => void updates.push(p) };
   const deps = { inference, store, logger: silentLogger, upscaleSize: 256, progressIntervalMs };
   const limiter = new UserJobLimiter();
-  const job = store.createJob({ userId: 'u1', guildId: 'g', channelId: 'c', params: { kind: 'imagine', prompt: 'a *red* circle', count: 2, seed: '5' } });
+  const job = store.createJob({
+    userId: 'u1',
+    guildId: 'g',
+    channelId: 'c',
+    params: { kind: 'imagine', prompt: 'a *red* circle', count: 2, seed: '5' },
+  });
   return { inference, store, updates, view, deps, limiter, job };
 }
 
@@ -45,7 +50,10 @@ describe('runImageJob', () => {
     const meta = await sharp(final.files![0]!.data).metadata();
     expect([meta.width, meta.height]).toEqual([256, 256]);
     expect(final.buttons!.flat().map((b) => b.label)).toContain('Re-roll');
-    expect(inference.calls[0]).toMatchObject({ method: 'generate', request: { prompt: 'a *red* circle', count: 2, seed: 5n } });
+    expect(inference.calls[0]).toMatchObject({
+      method: 'generate',
+      request: { prompt: 'a *red* circle', count: 2, seed: 5n },
+    });
     const stored = store.getJob(job.id)!;
     expect(stored.status).toBe('done');
     expect(stored.outputs.map((o) => o.seed)).toEqual(['1', '2']);
@@ -68,7 +76,9 @@ describe('runImageJob', () => {
   it('reports an unreachable server with a retry button, keeps the job, frees the slot', async () => {
     const { inference, store, updates, view, deps, limiter, job } = setup();
     inference.failWith = new InferenceError('unavailable', 'connect ECONNREFUSED');
-    expect(await runImageJob(deps, job, view, limiter.acquire('u1', { maxRunning: 1, maxQueued: 0 }))).toBeUndefined();
+    expect(
+      await runImageJob(deps, job, view, limiter.acquire('u1', { maxRunning: 1, maxQueued: 0 })),
+    ).toBeUndefined();
     const final = updates.at(-1)!;
     expect(final.content).toMatch(/down right now.*was saved, not lost/);
     expect(final.content).not.toContain('ECONNREFUSED');
@@ -93,7 +103,13 @@ describe('runImageJob', () => {
       release = r;
     });
     const shutdown = new AbortController();
-    const run = runImageJob(deps, job, view, limiter.acquire('u1', { maxRunning: 1, maxQueued: 0 }), shutdown.signal);
+    const run = runImageJob(
+      deps,
+      job,
+      view,
+      limiter.acquire('u1', { maxRunning: 1, maxQueued: 0 }),
+      shutdown.signal,
+    );
     await new Promise((r) => setTimeout(r, 20));
     shutdown.abort();
     release();

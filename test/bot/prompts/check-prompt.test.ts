@@ -24,6 +24,11 @@ describe('checkPrompt', () => {
   it('trims and returns the prompt', () => {
     expect(checkPrompt('  a red circle ', rules)).toBe('a red circle');
   });
+  it('drops control characters and bidi overrides, keeping newlines', () => {
+    expect(checkPrompt('a red\u0000 circle\u0007\u001b\u202e', rules)).toBe('a red circle');
+    expect(checkPrompt('two\nlines\u0085', rules)).toBe('two\nlines');
+    expect(() => checkPrompt('\u0000\u0007', rules)).toThrow(/empty/);
+  });
   it('explains empty, too long and blocked prompts', () => {
     expect(() => checkPrompt('   ', rules)).toThrow(/empty/);
     expect(() => checkPrompt('x'.repeat(21), rules)).toThrow(/21 characters; the limit is 20/);

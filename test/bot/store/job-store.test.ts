@@ -27,22 +27,36 @@ describe('JobStore', () => {
       inputs: [{ data: new Uint8Array([1, 2, 3]), mimeType: 'image/png' }],
     });
     first.setMessage(job.id, 'c1', 'm1');
-    first.completeJob(job.id, [{ image: { data: new Uint8Array([9]), mimeType: 'image/png' }, seed: '42', tokens: [1, 2] }]);
+    first.completeJob(job.id, [
+      { image: { data: new Uint8Array([9]), mimeType: 'image/png' }, seed: '42', tokens: [1, 2] },
+    ]);
     first.close();
 
     const second = new JobStore(path);
     const loaded = second.getJob(job.id)!;
-    expect(loaded.params).toEqual({ kind: 'edit', instruction: 'make it green', count: 1, seed: '18446744073709551615' });
+    expect(loaded.params).toEqual({
+      kind: 'edit',
+      instruction: 'make it green',
+      count: 1,
+      seed: '18446744073709551615',
+    });
     expect(loaded.status).toBe('done');
     expect(loaded.messageId).toBe('m1');
     expect(Array.from(loaded.inputs[0]!.data)).toEqual([1, 2, 3]);
-    expect(loaded.outputs).toEqual([{ image: { data: new Uint8Array([9]), mimeType: 'image/png' }, seed: '42', tokens: [1, 2] }]);
+    expect(loaded.outputs).toEqual([
+      { image: { data: new Uint8Array([9]), mimeType: 'image/png' }, seed: '42', tokens: [1, 2] },
+    ]);
     second.close();
   });
 
   it('replaces outputs when a job is retried and records failures', () => {
     const store = new JobStore(':memory:');
-    const job = store.createJob({ userId: 'u', guildId: null, channelId: 'c', params: { kind: 'imagine', prompt: 'p', count: 2 } });
+    const job = store.createJob({
+      userId: 'u',
+      guildId: null,
+      channelId: 'c',
+      params: { kind: 'imagine', prompt: 'p', count: 2 },
+    });
     const out = (n: number) => ({ image: { data: new Uint8Array([n]) }, seed: String(n), tokens: [] });
     store.completeJob(job.id, [out(1), out(2)]);
     store.completeJob(job.id, [out(3)]);

@@ -1,0 +1,117 @@
+/**
+ * What the suites share: options, sizes, the model package, an in-process runtime (cached per package)
+ * and one inference server child process (started on first use, reused by the later suites).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ModelRuntime, SamplingParams } from '../../inference/runtime/api.js';
+import { type DdtRuntime, loadModels, type Manifest, readManifest } from '../../inference/runtime/index.js';
+import { type ServerProcess, startServerProcess } from './server-process.js';
+import { FULL, type Sizes, SMOKE } from './sizes.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface BenchOptions {
+  smoke: boolean;
+  packageDir: string;
+  /** Training run for the PyTorch reference: a directory, 'random' (seeded random weights), or none. */
+  run: string | undefined;
+  preset: string | undefined;
+  python: string;
+  maxBatch: number;
+  quiet: boolean;
+}
+
+export interface LoadedPackage {
+  dir: string;
+  modelsDir: string; // a temporary directory holding only a link to `dir`
+  manifest: Manifest;
+  runtime: ModelRuntime & Pick<DdtRuntime, 'counters'>;
+}
+
+export class BenchContext {
+  readonly sizes: Sizes;
+  private readonly loaded = new Map<string, Promise<LoadedPackage>>();
+  private readonly temps: string[] = [];
+  private server: Promise<ServerProcess> | undefined;
+
+  constructor(readonly options: BenchOptions) {
+    this.sizes = options.smoke ? SMOKE : FULL;
+  }
+
+  log(message: string): void {
+    if (!this.options.quiet) process.stderr.write(`[bench] ${message}\n`);
+  }
+
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), `ddt-bench-${prefix}-`));
+    this.temps.push(dir);
+    return dir;
+  }
+
+  /** A models directory containing only this package (loadModels scans every subdirectory). */
+  modelsDirFor(packageDir: string): string {
+    const dir = this.tempDir('models');
+    symlinkSync(resolve(packageDir), join(dir, basename(resolve(packageDir))), 'dir');
+    return dir;
+  }
+
+  /** The in-process runtime of a package (loaded and warmed once, as the server does). */
+  load(packageDir = this.options.packageDir): Promise<LoadedPackage> {
+    const dir = resolve(packageDir);
+    let p = this.loaded.get(dir);
+    if (!p) {
+      p = (async () => {
+        const manifest = await readManifest(dir);
+        const modelsDir = this.modelsDirFor(dir);
+        const models = await loadModels(modelsDir, {
+          executionProvider: 'cpu',
+          maxBatch: this.options.maxBatch,
+          maxQueue: 256,
+        });
+        const runtime = [...models.values()][0] as LoadedPackage['runtime'];
+        return { dir, modelsDir, manifest, runtime };
+      })();
+      this.loaded.set(dir, p);
+    }
+    return p;
+  }
+
+  /** Closes every in-process runtime (before the server process runs, so they do not share memory/threads). */
+  async unloadAll(): Promise<void> {
+    const all = [...this.loaded.values()];
+    this.loaded.clear();
+    for (const p of all) await (await p.catch(() => undefined))?.runtime.close();
+  }
+
+  /** The shared inference server child process with the bench package. */
+  serverProcess(): Promise<ServerProcess> {
+    this.server ??= startServerProcess({
+      repoRoot: REPO_ROOT,
+      modelsDir: this.modelsDirFor(this.options.packageDir),
+    });
+    return this.server;
+  }
+
+  async close(): Promise<void> {
+    await this.unloadAll();
+    if (this.server) await (await this.server.catch(() => undefined))?.stop();
+    for (const d of this.temps) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** The model's default sampling parameters with a fixed seed (what the server resolves for a bare request). */
+export function defaultParams(runtime: ModelRuntime, seed: bigint): SamplingParams {
+  return { seed, ...runtime.description.defaults };
+}
+
+export function ensureDir(dir: string): string {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function jobContext(extra: Partial<import('../../inference/runtime/api.js').JobContext> = {}) {
+  return { signal: new AbortController().signal, ...extra };
+}

@@ -1,0 +1,198 @@
+/**
+ * 5. Bot under a burst: the real bot (bot/create-bot.ts, real gRPC client) against the local Discord server
+ * (local-discord/driver.ts) and the real inference server process. Many users run /imagine at once; we
+ * measure interaction -> acknowledgement (as the Discord side records it) and job start (the bot's gRPC
+ * Generate call) -> first preview posted to Discord.
+ */
+import { join } from 'node:path';
+import { REST, Routes } from 'discord.js';
+import { commandPayloads } from '../../bot/commands/index.js';
+import { parseConfig } from '../../bot/config.js';
+import { createBot } from '../../bot/create-bot.js';
+import type { GenerateRequest, ImageJobEvent, InferenceClient } from '../../bot/inference/client.js';
+import { GrpcInferenceClient } from '../../bot/inference/grpc-client.js';
+import { JobStore } from '../../bot/store/job-store.js';
+import { type InteractionHandle, LocalDiscordDriver } from '../../local-discord/driver.js';
+import type { BenchContext } from '../lib/context.js';
+import { PROMPTS } from '../lib/inputs.js';
+import { now, percentile, round, sleep } from '../lib/stats.js';
+import { floor, type SuiteResult } from '../lib/types.js';
+
+export async function botSuite(ctx: BenchContext): Promise<SuiteResult> {
+  const t0 = now();
+  const server = await ctx.serverProcess();
+  const { users: userCount, jobsPerUser, timeoutMs } = ctx.sizes.bot;
+  const driver = await LocalDiscordDriver.start();
+  const dir = ctx.tempDir('bot');
+  const config = parseConfig({
+    DISCORD_TOKEN: driver.token,
+    DISCORD_API_URL: driver.restUrl,
+    INFERENCE_ADDRESS: server.address,
+    BOT_DB_PATH: join(dir, 'bot.sqlite'),
+    LOG_LEVEL: 'warn',
+  });
+  const grpc = new GrpcInferenceClient({ ...config.inference, addresses: [...config.inference.addresses] });
+
+  // Job start = the bot's Generate call; track streams so we know when the burst is over.
+  const jobStart = new Map<string, number>(); // seed -> Date.now()
+  const previewEvent = new Map<string, number>(); // seed -> first progress event with a preview (bot side)
+  let active = 0;
+  let lastActivity = Date.now();
+  const track = async function* (seed: string, events: AsyncIterable<ImageJobEvent>) {
+    active++;
+    try {
+      for await (const e of events) {
+        if (e.kind === 'progress' && e.preview && !previewEvent.has(seed)) previewEvent.set(seed, Date.now());
+        yield e;
+      }
+    } finally {
+      active--;
+      lastActivity = Date.now();
+    }
+  };
+  const inference = new Proxy(grpc, {
+    get(target, prop) {
+      if (prop === 'generate') {
+        return (r: GenerateRequest, o?: unknown) => {
+          jobStart.set(String(r.seed), Date.now());
+          lastActivity = Date.now();
+          return track(String(r.seed), target.generate(r, o as never));
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as InferenceClient;
+
+  // First preview and final image per message, as Discord records them.
+  const firstPreview = new Map<string, number>();
+  const finalImage = new Map<string, number>();
+  const onMessage = (m: { id: string; attachments: { filename: string }[] }) => {
+    lastActivity = Date.now();
+    if (m.attachments.length === 0) return;
+    const preview = m.attachments.some((a) => a.filename.includes('-preview'));
+    if (preview && !firstPreview.has(m.id)) firstPreview.set(m.id, Date.now());
+    if (!preview && !finalImage.has(m.id)) finalImage.set(m.id, Date.now());
+  };
+  driver.events.on('messageCreate', onMessage);
+  driver.events.on('messageUpdate', onMessage);
+
+  const store = new JobStore(config.store.path);
+  const bot = createBot({ config, inference, store });
+  try {
+    const rest = new REST({ api: driver.restUrl }).setToken(driver.token);
+    await rest.put(Routes.applicationCommands(driver.applicationId), { body: commandPayloads() });
+    await bot.start();
+    const users = Array.from({ length: userCount }, (_, i) => driver.createUser(`bench${i}`));
+    await sleep(200); // member events reach the bot
+    const channel = driver.channels.general;
+    const total = userCount * jobsPerUser;
+    ctx.log(`bot: burst of ${total} /imagine from ${userCount} users`);
+    const burstStart = Date.now();
+    const handles: InteractionHandle[] = await Promise.all(
+      Array.from({ length: total }, (_, j) =>
+        driver.runCommand(users[j % userCount]!, channel, 'imagine', {
+          prompt: PROMPTS[j % PROMPTS.length]!,
+          seed: j + 1,
+        }),
+      ),
+    );
+    // Wait until every interaction is settled, no job stream is open and Discord has been quiet a while.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pending = handles.filter((h) => driver.interactionOutcome(h).state === 'pending').length;
+      if (pending === 0 && active === 0 && Date.now() - lastActivity > 1500) break;
+      if (Date.now() > deadline) break;
+      await sleep(100);
+    }
+    const burstMs = Date.now() - burstStart;
+
+    const acks: number[] = [];
+    const previewLat: number[] = [];
+    const previewEventLat: number[] = [];
+    const resultLat: number[] = [];
+    const outcomes: Record<string, number> = {};
+    handles.forEach((h, j) => {
+      const o = driver.interactionOutcome(h);
+      if (o.ackLatencyMs !== null) acks.push(o.ackLatencyMs);
+      const msg = o.originalMessageId;
+      const start = jobStart.get(String(j + 1));
+      let kind: string;
+      if (o.state !== 'acknowledged') kind = `interaction ${o.state}`;
+      else if (msg && finalImage.has(msg)) kind = 'image';
+      else if (o.ephemeral) kind = 'refused by the bot (ephemeral)';
+      else {
+        const content = (msg && driver.message(msg)?.content) || '';
+        kind = /busy|queue|retry/i.test(content) ? 'busy, retry' : `other: ${content.slice(0, 60)}`;
+      }
+      outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+      const pe = previewEvent.get(String(j + 1));
+      if (start !== undefined && pe !== undefined) previewEventLat.push(pe - start);
+      if (msg && start !== undefined) {
+        const p = firstPreview.get(msg);
+        if (p !== undefined) previewLat.push(p - start);
+        const f = finalImage.get(msg);
+        if (f !== undefined) resultLat.push(f - start);
+      }
+    });
+    const ackP99 = percentile(acks, 99);
+    return {
+      suite: 'bot',
+      seconds: (now() - t0) / 1000,
+      data: {
+        users: userCount,
+        jobs: total,
+        burstMs,
+        outcomes,
+        ackMs: {
+          n: acks.length,
+          p50: round(percentile(acks, 50)),
+          p95: round(percentile(acks, 95)),
+          p99: round(ackP99),
+          max: round(Math.max(...acks)),
+        },
+        jobStartToFirstPreviewMs: {
+          n: previewLat.length,
+          p50: round(percentile(previewLat, 50)),
+          p95: round(percentile(previewLat, 95)),
+        },
+        jobStartToPreviewEventMs: {
+          n: previewEventLat.length,
+          p50: round(percentile(previewEventLat, 50)),
+          p95: round(percentile(previewEventLat, 95)),
+        },
+        jobStartToResultMs: {
+          n: resultLat.length,
+          p50: round(percentile(resultLat, 50)),
+          p95: round(percentile(resultLat, 95)),
+        },
+        progressEditIntervalMs: config.jobs.progressIntervalMs,
+      },
+      floors: [
+        floor(
+          'bot.ack.p99',
+          `interaction -> acknowledgement p99 under a burst of ${total} /imagine from ${userCount} users`,
+          '< 300 ms',
+          round(ackP99),
+          'ms',
+          ackP99 < 300,
+          'the bot event loop is busy (job message edits, upscaling previews with sharp) when interactions arrive',
+        ),
+      ],
+      notes: [
+        'bot, local Discord and driver share the bench process; the inference server is its own process',
+        'ack latency = interaction created -> callback received, as the local Discord server records it',
+        'job start = the bot calls Generate (after its per-user queue); first preview = first message edit with a preview' +
+          ' attachment (edits are throttled to one per progressEditIntervalMs and short jobs may finish first);' +
+          ' preview event = the first progress event with a preview reaching the bot',
+      ],
+    };
+  } finally {
+    driver.events.off('messageCreate', onMessage);
+    driver.events.off('messageUpdate', onMessage);
+    await bot.stop().catch(() => {});
+    store.close();
+    grpc.close();
+    await driver.stop();
+  }
+}

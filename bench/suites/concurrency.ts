@@ -1,0 +1,74 @@
+/**
+ * 3. Concurrency: throughput and latency with 1, 2, 4, 8, 16 concurrent gRPC clients (closed loop, each
+ * client sends its next request when the previous one returned) against the server process.
+ */
+import { readManifest } from '../../inference/runtime/index.js';
+import type { BenchContext } from '../lib/context.js';
+import { testPicture } from '../lib/images.js';
+import { captionOp, closedLoop, generateOp, type Op } from '../lib/load.js';
+import { now, percentile, round } from '../lib/stats.js';
+import { type Floor, floor, type SuiteResult } from '../lib/types.js';
+
+export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> {
+  const t0 = now();
+  const server = await ctx.serverProcess();
+  const manifest = await readManifest(ctx.options.packageDir);
+  const { png } = await testPicture(manifest.image.size);
+  const { levels, generateSeconds, captionSeconds } = ctx.sizes.concurrency;
+  const pool = Array.from({ length: Math.max(...levels) }, () => server.client());
+  const kinds: { rpc: string; op: Op; seconds: number; unit: string; scale: number }[] = [
+    { rpc: 'generate', op: generateOp(), seconds: generateSeconds, unit: 'images/min', scale: 60 },
+    { rpc: 'caption', op: captionOp(png), seconds: captionSeconds, unit: 'captions/s', scale: 1 },
+  ];
+  const rows: Record<string, unknown>[] = [];
+  const floors: Floor[] = [];
+  for (const kind of kinds) {
+    const throughput = new Map<number, number>();
+    for (const n of levels) {
+      const clients = pool.slice(0, n);
+      await Promise.all(clients.map((c, i) => kind.op(c, i))); // one request per client: warm connections
+      const { timings, elapsedMs } = await closedLoop(clients, kind.op, kind.seconds);
+      const ok = timings.filter((t) => t.ok);
+      const lat = ok.map((t) => t.end - t.start);
+      const perSecond = ok.length / (elapsedMs / 1000);
+      throughput.set(n, perSecond);
+      rows.push({
+        rpc: kind.rpc,
+        clients: n,
+        completed: ok.length,
+        failed: timings.length - ok.length,
+        throughput: round(perSecond * kind.scale),
+        unit: kind.unit,
+        p50Ms: round(percentile(lat, 50)),
+        p95Ms: round(percentile(lat, 95)),
+        speedupVs1: round(perSecond / throughput.get(levels[0]!)!),
+      });
+      ctx.log(`concurrency: ${kind.rpc} x${n}: ${round(perSecond * kind.scale)} ${kind.unit}`);
+    }
+    const one = throughput.get(1);
+    const eight = throughput.get(8);
+    if (one !== undefined && eight !== undefined) {
+      floors.push(
+        floor(
+          `concurrency.${kind.rpc}.x8`,
+          `${kind.rpc}: throughput with 8 concurrent clients / with 1`,
+          '>= 3x',
+          round(eight / one),
+          'x',
+          eight / one >= 3,
+          'batching gains little when one request already keeps both cores busy, or when requests do not start together',
+        ),
+      );
+    }
+  }
+  return {
+    suite: 'concurrency',
+    seconds: (now() - t0) / 1000,
+    data: { rows, levels },
+    floors,
+    notes: [
+      'clients are separate grpc-js client objects in the bench process (grpc-js may share one HTTP/2 connection between them)',
+      'server: inference/main.ts as a child process, default settings (maxBatch 8, maxQueue 32), 1 image per Generate, no previews',
+    ],
+  };
+}

@@ -1,0 +1,177 @@
+"""Evaluate a trained run on held-out compositions, scored by the classical detector.
+
+    python training/eval.py --preset small --run training/runs/small --out models/shapes-ddt-small [--n 60]
+
+Writes eval.json and reveal.png into --out (the model card is written from them by training/card.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ddt.common import setup_torch
+from ddt.language import (
+    CAPTION_INSTRUCTION, EDIT_KINDS, QUESTION_FAMILIES, T2I_CATEGORIES, parse_prompt, prompt_satisfied,
+    sample_edit, sample_question,
+)
+from ddt.llm import KVCacheLlama
+from ddt.pipeline import Pipeline, Sampling, seeds_for
+from ddt.presets import PRESETS
+from ddt.tasks import eval_scene, t2i_prompt
+from ddt.world import POSITIONS, Scene, detect, render
+from export import load_run
+
+
+def eval_tokenizer(pipe: Pipeline, n: int, steps: int) -> dict:
+    rng = random.Random(11)
+    scenes = [eval_scene(rng) for _ in range(n)]
+    imgs = [render(s, pipe.tok.cfg.image_size) for s in scenes]
+    codes = pipe.encode(imgs)
+    recon = pipe.decode(codes, steps, seeds_for(5, n))
+    exact = sum(detect(recon[i]) == scenes[i] for i in range(n)) / n
+    flat = Counter(c for cs in codes for c in cs)
+    probs = np.array(list(flat.values()), dtype=np.float64) / sum(flat.values())
+    perplexity = float(math.exp(-(probs * np.log(probs)).sum()))
+    # progressive decoding: attributes recovered from the m coarsest codes
+    curve = []
+    K = pipe.K
+    for m in range(1, K + 1):
+        dec = pipe.decode(codes, steps, seeds_for(5, n), keep=[m] * n)
+        pos = col = shp = cnt = 0
+        total = 0
+        for i, s in enumerate(scenes):
+            d = detect(dec[i]) or ()
+            by_cell = {o.cell: o for o in d}
+            cnt += len(d) == len(s)
+            for o in s:
+                total += 1
+                got = by_cell.get(o.cell)
+                pos += got is not None
+                col += got is not None and got.colour == o.colour
+                shp += got is not None and got.shape == o.shape
+        curve.append({"kept": m, "count": round(cnt / n, 3), "position": round(pos / total, 3),
+                      "colour": round(col / total, 3), "shape": round(shp / total, 3)})
+    return {"recon_exact": round(exact, 3), "codes_used": len(flat), "codebook_perplexity": round(perplexity, 1),
+            "progressive": curve}
+
+
+def save_reveal(pipe: Pipeline, path: Path, steps: int) -> None:
+    """Rows: scenes; columns: original, then decoding the 1, 2, ... K coarsest codes."""
+    rng = random.Random(3)
+    scenes = [eval_scene(rng) for _ in range(4)]
+    imgs = [render(s, pipe.tok.cfg.image_size) for s in scenes]
+    codes = pipe.encode(imgs)
+    rows = []
+    for i, c in enumerate(codes):
+        frames = pipe.decode([c] * pipe.K, steps, [9] * pipe.K, keep=list(range(1, pipe.K + 1)))
+        rows.append(np.concatenate([imgs[i], np.full_like(imgs[i][:, :4], 255)] + list(frames), axis=1))
+    grid = np.concatenate(rows, axis=0)
+    Image.fromarray(grid).resize((grid.shape[1] * 3, grid.shape[0] * 3), Image.NEAREST).save(path)
+
+
+def eval_t2i(pipe: Pipeline, n: int, sp: Sampling) -> dict:
+    out = {}
+    all_ok = []
+    for cat in T2I_CATEGORIES:
+        rng = random.Random(hash(cat) % 1000 + 17)
+        prompts = [t2i_prompt(rng, train=False, category=cat)[0] for _ in range(n)]
+        _, imgs = pipe.generate(prompts, sp, seeds_for(100, n), fast_noise=True)
+        ok = [prompt_satisfied(cat, p, detect(im)) for p, im in zip(prompts, imgs)]
+        out[cat] = round(sum(ok) / n, 3)
+        all_ok += ok
+    out["overall"] = round(sum(all_ok) / len(all_ok), 3)
+    return out
+
+
+def caption_matches(text: str, scene: Scene) -> bool:
+    spec = parse_prompt(text)
+    if not spec:
+        return False
+    got = sorted((cell, c, s) for c, s, n, cells in spec[0] for cell in cells)
+    return got == sorted((o.cell, o.colour, o.shape) for o in scene) and all(len(cs) == n for _, _, n, cs in spec[0])
+
+
+def eval_understanding(pipe: Pipeline, n: int) -> dict:
+    rng = random.Random(23)
+    scenes = [eval_scene(rng) for _ in range(n)]
+    codes = pipe.encode([render(s, pipe.tok.cfg.image_size) for s in scenes])
+    caps = pipe.answer(codes, [CAPTION_INSTRUCTION] * n)
+    res = {"caption_exact": round(sum(caption_matches(c, s) for c, s in zip(caps, scenes)) / n, 3)}
+    vqa = {}
+    for fam in QUESTION_FAMILIES:
+        qa = [sample_question(rng, s, fam) for s in scenes]
+        answers = pipe.answer(codes, [q for q, _ in qa])
+        vqa[fam] = round(sum(a == want for a, (_, want) in zip(answers, qa)) / n, 3)
+    res["vqa"] = vqa
+    res["caption_examples"] = [{"truth": render_caption(s), "model": c} for s, c in list(zip(scenes, caps))[:3]]
+    return res
+
+
+def render_caption(scene: Scene) -> str:
+    from ddt.language import caption
+
+    return caption(scene)
+
+
+def eval_edits(pipe: Pipeline, n: int, sp: Sampling) -> dict:
+    rng = random.Random(31)
+    items = []
+    while len(items) < n:
+        s = eval_scene(rng)
+        e = sample_edit(rng, s, EDIT_KINDS[len(items) % len(EDIT_KINDS)])
+        if e:
+            items.append((s, e[0], e[1]))
+    codes = pipe.encode([render(s, pipe.tok.cfg.image_size) for s, _, _ in items])
+    _, imgs = pipe.edit(codes, [ins for _, ins, _ in items], sp, seeds_for(200, n), fast_noise=True)
+    exact, per_kind = 0, Counter()
+    for (s, ins, after), im in zip(items, imgs):
+        ok = detect(im) == after
+        exact += ok
+        per_kind[ins.split()[0]] += ok
+    return {"edit_exact": round(exact / n, 3), "by_verb_correct": dict(per_kind), "n": n}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="small")
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--n", type=int, default=60)
+    ap.add_argument("--guidance", type=float, default=3.0)
+    ap.add_argument("--temperature", type=float, default=0.0)
+    ap.add_argument("--only", default="tokenizer,t2i,understanding,edit")
+    args = ap.parse_args()
+    setup_torch()
+    preset = PRESETS[args.preset]
+    tok, llm, vocab, ck_t, ck_l = load_run(Path(args.run), preset)
+    pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sp = Sampling(temperature=args.temperature, guidance=args.guidance, steps=preset.sampler_steps)
+    parts = args.only.split(",")
+    res: dict = {"n_per_category": args.n, "sampling": sp.__dict__, "positions": list(POSITIONS)}
+    if "tokenizer" in parts:
+        res["tokenizer"] = eval_tokenizer(pipe, max(args.n * 2, 50), preset.sampler_steps)
+        save_reveal(pipe, out / "reveal.png", preset.sampler_steps)
+    if "t2i" in parts:
+        res["t2i"] = eval_t2i(pipe, args.n, sp)
+    if "understanding" in parts:
+        res.update(eval_understanding(pipe, args.n))
+    if "edit" in parts:
+        res["edit"] = eval_edits(pipe, args.n, sp)
+    res["training"] = {"tokenizer_steps": ck_t["step"], "tokenizer_seconds": round(ck_t["seconds"]),
+                       "llm_steps": ck_l["step"], "llm_seconds": round(ck_l["seconds"])}
+    print(json.dumps(res, indent=1))
+    (out / "eval.json").write_text(json.dumps(res, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Retrain the bundled model from scratch, export it, evaluate it and write its model card.
+#   bash training/retrain.sh [preset] [run-dir] [package-dir]
+# Every stage resumes from its checkpoint, so the script can be re-run after an interruption.
+# Budgets (minutes of wall time per stage) come from TOK_MINUTES / DEC_MINUTES / LLM_MINUTES.
+set -euo pipefail
+cd "$(dirname "$0")"
+PRESET=${1:-small}
+RUN=${2:-runs/$PRESET}
+OUT=${3:-../models/shapes-ddt-small}
+PY=../.venv/bin/python
+[ -x "$PY" ] || bash ../scripts/setup-python.sh
+"$PY" train_tokenizer.py --preset "$PRESET" --run "$RUN" --minutes "${TOK_MINUTES:-40}" --threads "${THREADS:-2}"
+# decoder fine-tuned alone with the encoder frozen: codes stay fixed for the LLM
+"$PY" train_tokenizer.py --preset "$PRESET" --run "$RUN" --freeze-encoder --steps "${DEC_STEPS:-100000}" \
+  --minutes "${DEC_MINUTES:-20}" --threads "${THREADS:-2}"
+"$PY" train_llm.py --preset "$PRESET" --run "$RUN" --minutes "${LLM_MINUTES:-90}" --steps "${LLM_STEPS:-6000}" \
+  --threads "${THREADS:-2}"
+"$PY" export.py --preset "$PRESET" --run "$RUN" --out "$OUT" --golden "../test/fixtures/golden/$(basename "$OUT").json"
+"$PY" eval.py --preset "$PRESET" --run "$RUN" --out "$OUT" --n "${EVAL_N:-60}"
+"$PY" card.py --out "$OUT"

@@ -1,0 +1,44 @@
+import random
+
+from ddt.language import (
+    EDIT_KINDS, QUESTION_FAMILIES, T2I_CATEGORIES, caption, parse_prompt, prompt_satisfied, sample_edit,
+    sample_prompt, sample_question,
+)
+from ddt.world import Obj, make_scene, random_scene
+
+
+def test_prompts_are_satisfied_by_their_scenes_and_not_by_others():
+    rng = random.Random(1)
+    for cat in T2I_CATEGORIES:
+        for _ in range(100):
+            prompt, scene = sample_prompt(rng, cat)
+            assert prompt_satisfied(cat, prompt, scene), prompt
+            assert not prompt_satisfied(cat, prompt, scene[:-1] if len(scene) > 1 else ()), prompt
+
+
+def test_caption_groups_and_counts():
+    scene = make_scene([Obj(0, "red", "circle"), Obj(8, "red", "circle"), Obj(4, "blue", "square")])
+    assert caption(scene) == "two red circles at the top left and bottom right and a blue square at the center"
+    objs, rel = parse_prompt(caption(scene))
+    assert rel is None and ("red", "circle", 2, [0, 8]) in objs
+
+
+def test_relation_prompt_checks_the_relation():
+    ok = make_scene([Obj(3, "green", "triangle"), Obj(5, "purple", "square")])
+    bad = make_scene([Obj(5, "green", "triangle"), Obj(3, "purple", "square")])
+    p = "a green triangle to the left of a purple square"
+    assert prompt_satisfied("relation", p, ok) and not prompt_satisfied("relation", p, bad)
+
+
+def test_questions_and_edits_are_consistent():
+    rng = random.Random(2)
+    for _ in range(200):
+        scene = random_scene(rng)
+        for fam in QUESTION_FAMILIES:
+            q, a = sample_question(rng, scene, fam)
+            assert q and a
+        for kind in EDIT_KINDS:
+            e = sample_edit(rng, scene, kind)
+            if e:
+                instr, after = e
+                assert after != scene and instr.split()[0] in ("make", "remove", "add", "move")

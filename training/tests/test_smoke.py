@@ -1,0 +1,37 @@
+"""Train the tiny preset for a few steps, export it, and check ONNX Runtime against PyTorch."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args):
+    subprocess.run([sys.executable, *args], cwd=ROOT, check=True)
+
+
+def test_tiny_train_export_and_parity(tmp_path):
+    runs, pkg = tmp_path / "run", tmp_path / "pkg"
+    run("train_tokenizer.py", "--preset", "tiny", "--run", str(runs), "--steps", "3", "--eval-every", "3")
+    run("train_llm.py", "--preset", "tiny", "--run", str(runs), "--steps", "3")
+    run("export.py", "--preset", "tiny", "--run", str(runs), "--out", str(pkg), "--golden", str(tmp_path / "g.json"))
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    assert manifest["format_version"] == 1 and manifest["tokens"]["per_image"] == 16
+    for g in ("encoder", "denoiser", "llm"):
+        assert (pkg / manifest["graphs"][g]["file"]).stat().st_size > 0
+    parity = json.loads((pkg / "parity.json").read_text())
+    assert parity["encoder_codes_equal"]
+    assert parity["denoiser_max_diff"] < 1e-4 and parity["llm_cached_step_max_diff"] < 1e-4
+    golden = json.loads((tmp_path / "g.json").read_text())
+    assert len(golden["generate"][0]["tokens"]) == 16
+
+
+def test_resume_continues_from_checkpoint(tmp_path):
+    runs = tmp_path / "run"
+    run("train_tokenizer.py", "--preset", "tiny", "--run", str(runs), "--steps", "2", "--eval-every", "100")
+    run("train_tokenizer.py", "--preset", "tiny", "--run", str(runs), "--steps", "4", "--eval-every", "100")
+    import torch
+
+    assert torch.load(runs / "tokenizer.pt", weights_only=False)["step"] == 4
