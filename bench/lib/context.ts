@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelRuntime, SamplingParams } from '../../inference/runtime/api.js';
 import { type DdtRuntime, loadModels, type Manifest, readManifest } from '../../inference/runtime/index.js';
+import type { SessionTuning } from '../../inference/runtime/worker-protocol.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 import { FULL, type Sizes, SMOKE } from './sizes.js';
 
@@ -77,6 +78,20 @@ export class BenchContext {
       this.loaded.set(dir, p);
     }
     return p;
+  }
+
+  /** A separately loaded runtime with other ORT session settings (caller closes it). */
+  async loadTuned(
+    tuning: SessionTuning,
+    packageDir = this.options.packageDir,
+  ): Promise<LoadedPackage['runtime']> {
+    const models = await loadModels(this.modelsDirFor(resolve(packageDir)), {
+      executionProvider: 'cpu',
+      maxBatch: this.options.maxBatch,
+      maxQueue: 256,
+      sessionTuning: tuning,
+    });
+    return [...models.values()][0] as LoadedPackage['runtime'];
   }
 
   /** Closes every in-process runtime (before the server process runs, so they do not share memory/threads). */

@@ -9,9 +9,10 @@
 import { fileURLToPath } from 'node:url';
 import { createInferenceClient } from '../../inference/client/client.js';
 import { loadServerConfig } from '../../inference/config.js';
+import type { ModelRuntime, RgbImage } from '../../inference/runtime/api.js';
 import type { Manifest } from '../../inference/runtime/index.js';
 import { WorkerClient } from '../../inference/runtime/worker-client.js';
-import type { WorkerRequest } from '../../inference/runtime/worker-protocol.js';
+import type { SessionTuning, WorkerRequest } from '../../inference/runtime/worker-protocol.js';
 import { decodeInputImage } from '../../inference/server/image-input.js';
 import { encodeImage } from '../../inference/server/image-output.js';
 import { createLogger } from '../../inference/server/logger.js';
@@ -30,7 +31,7 @@ import {
   tensor,
   timeRuns,
 } from '../lib/ort-micro.js';
-import { median, now, round } from '../lib/stats.js';
+import { median, now, round, sleep } from '../lib/stats.js';
 import { floor, type SuiteResult } from '../lib/types.js';
 import {
   type CallRecord,
@@ -150,29 +151,49 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
   const small = await matmulRate(MATMUL, 2, hidden, hidden, repeats * 4);
   const mid = await matmulRate(MATMUL, 80, hidden, hidden, repeats * 4);
 
-  // (d) session options on the hot graphs --------------------------------------------------------------
-  const variants: [string, SessionOptions][] = [
-    ['default (ORT picks intra-op threads)', {}],
-    ['intraOpNumThreads=1', { intraOpNumThreads: 1 }],
-    ['intraOpNumThreads=2', { intraOpNumThreads: 2 }],
-    [
-      'intraOpNumThreads=2, no spinning',
-      { intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } },
-    ],
+  // (d) ORT session settings: the hot graphs alone and alternating (LLM step <-> denoiser, as batched serving
+  // interleaves them), then whole requests through runtimes loaded with each setting, alternating ------------
+  const variants: [string, SessionTuning][] = [
+    ['ORT default (1 thread per core, spinning)', {}],
+    ['spinning off', { spinning: false }],
+    ['intraOpThreads=1', { intraOpThreads: 1 }],
   ];
+  const toOptions = (t: SessionTuning): SessionOptions => ({
+    ...(t.intraOpThreads ? { intraOpNumThreads: t.intraOpThreads } : {}),
+    ...(t.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+  });
   const optionRows: Record<string, unknown>[] = [];
-  for (const label of ['llmStep', 'denoise'] as const) {
-    const call = calls[label];
-    if (!call) continue;
-    const { file, feeds } = replayFeeds(dir, manifest, call.request);
-    for (const [name, opts] of variants) {
-      const session = await openSession(file, opts);
-      const ms = await timeRuns(session, feeds, repeats * 2);
-      await session.release();
-      optionRows.push({ graph: label, options: name, ms: round(ms) });
+  if (calls.llmStep && calls.denoise) {
+    const step = replayFeeds(dir, manifest, calls.llmStep.request);
+    const den = replayFeeds(dir, manifest, calls.denoise.request);
+    for (const [name, tuning] of variants) {
+      const s1 = await openSession(step.file, toOptions(tuning));
+      const s2 = await openSession(den.file, toOptions(tuning));
+      const alone1 = await timeRuns(s1, step.feeds, repeats * 2);
+      const alone2 = await timeRuns(s2, den.feeds, repeats * 2);
+      const alt1: number[] = [];
+      const alt2: number[] = [];
+      for (let i = 0; i < repeats * 2 + 2; i++) {
+        let t = now();
+        await s1.run(step.feeds());
+        if (i >= 2) alt1.push(now() - t);
+        t = now();
+        await s2.run(den.feeds());
+        if (i >= 2) alt2.push(now() - t);
+      }
+      await s1.release();
+      await s2.release();
+      optionRows.push({
+        options: name,
+        llmStepAloneMs: round(alone1),
+        denoiseAloneMs: round(alone2),
+        llmStepAlternatingMs: round(median(alt1)),
+        denoiseAlternatingMs: round(median(alt2)),
+      });
     }
   }
-  ctx.log('stages: session option variants done');
+  const tuningRows = await compareTunings(ctx, variants, rgb, repeats);
+  ctx.log('stages: session setting variants done');
 
   // (e) sharp and the gRPC transport ----------------------------------------------------------------------
   const limits = { maxImageBytes: 20 * 2 ** 20, maxImagePixels: 40_000_000 };
@@ -232,6 +253,7 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
       peak: { large: peak, largeOneThread: peak1, decodeStepShape: small, denoiserShape: mid },
       achieved,
       sessionOptions: optionRows,
+      sessionTuningRequests: tuningRows,
       server: {
         sharpPngEncodeMs: round(sharpEncode),
         sharpInputDecodeMs: round(sharpDecode),
@@ -252,6 +274,67 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
     ],
     notes,
   };
+}
+
+/**
+ * Whole requests through runtimes loaded with each session setting, alternating variant by variant:
+ * Generate (1 image), 8 concurrent Generates (batched), Caption. Ratios are against the first variant.
+ */
+async function compareTunings(
+  ctx: BenchContext,
+  variants: [string, SessionTuning][],
+  image: RgbImage,
+  repeats: number,
+): Promise<Record<string, unknown>[]> {
+  const runtimes = [];
+  try {
+    for (const [, tuning] of variants) runtimes.push(await ctx.loadTuned(tuning));
+    const params = defaultParams(runtimes[0]!, SEED);
+    const work = {
+      generate1: (r: ModelRuntime) => r.generate(PROMPTS[0]!, 1, params, jobContext()),
+      generate8x: (r: ModelRuntime) =>
+        Promise.all(
+          PROMPTS.concat(PROMPTS).map((p, i) =>
+            r.generate(p, 1, { ...params, seed: BigInt(i) }, jobContext()),
+          ),
+        ),
+      caption: (r: ModelRuntime) => r.caption(image, jobContext()),
+    };
+    const times = variants.map(() => ({
+      generate1: [] as number[],
+      generate8x: [] as number[],
+      caption: [] as number[],
+    }));
+    for (let rep = 0; rep < repeats + 1; rep++) {
+      for (const [name, fn] of Object.entries(work) as [
+        keyof typeof work,
+        (r: ModelRuntime) => Promise<unknown>,
+      ][]) {
+        for (let v = 0; v < runtimes.length; v++) {
+          const idx = rep % 2 === 0 ? v : runtimes.length - 1 - v; // alternate the order
+          await sleep(30); // let the previous variant's spinning threads go idle
+          const start = now();
+          await fn(runtimes[idx]!);
+          if (rep > 0) times[idx]![name].push(now() - start);
+        }
+      }
+    }
+    const base = times[0]!;
+    return variants.map(([name], v) => {
+      const t = times[v]!;
+      return {
+        options: name,
+        generateMs: round(median(t.generate1)),
+        generate8ConcurrentMs: round(median(t.generate8x)),
+        captionMs: round(median(t.caption)),
+        generateVsDefault: round(median(t.generate1) / median(base.generate1)),
+        generate8VsDefault: round(median(t.generate8x) / median(base.generate8x)),
+        captionVsDefault: round(median(t.caption) / median(base.caption)),
+      };
+    });
+  } finally {
+    for (const r of runtimes) await r.close();
+  }
 }
 
 /** Median round trip of each call repeated back to back on a fresh model worker (LLM step: after a prefill). */

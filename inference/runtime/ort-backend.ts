@@ -3,6 +3,7 @@
  * session.run blocks its thread for the whole run.
  */
 import * as ort from 'onnxruntime-node';
+import type { SessionTuning } from './worker-protocol.js';
 
 /** The requested execution provider cannot be used (its message starts with "execution provider"). */
 export class ProviderUnavailableError extends Error {
@@ -26,7 +27,11 @@ export interface GraphSession {
  * Opens one graph on exactly the requested provider (no fallback to CPU). When a non-CPU provider
  * fails, the graph is tried on CPU once to tell a missing provider from a broken file.
  */
-export async function openGraph(file: string, provider: ExecutionProvider): Promise<GraphSession> {
+export async function openGraph(
+  file: string,
+  provider: ExecutionProvider,
+  tuning: SessionTuning = {},
+): Promise<GraphSession> {
   if (!ort.listSupportedBackends().some((b) => b.name === provider)) {
     throw new ProviderUnavailableError(
       `execution provider "${provider}" is not available in onnxruntime-node here`,
@@ -37,6 +42,8 @@ export async function openGraph(file: string, provider: ExecutionProvider): Prom
       executionProviders: [ep],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      ...(tuning.intraOpThreads ? { intraOpNumThreads: tuning.intraOpThreads } : {}),
+      ...(tuning.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     });
   let session: ort.InferenceSession;
   try {

@@ -16,7 +16,7 @@ import { Scheduler } from './scheduler.js';
 import { loadTextTokenizer } from './text-tokenizer.js';
 import { buildVocabMasks } from './vocab-masks.js';
 import { WorkerClient } from './worker-client.js';
-import type { ExecutionProvider } from './worker-protocol.js';
+import type { ExecutionProvider, SessionTuning } from './worker-protocol.js';
 
 export interface LoadOptions {
   executionProvider: ExecutionProvider;
@@ -24,6 +24,7 @@ export interface LoadOptions {
   maxQueue?: number; // waiting requests beyond the running ones; default 32
   maxBatch?: number; // requests running (and batched) at once; default 8
   only?: string[]; // package names (manifest name or directory) to load; default all
+  sessionTuning?: SessionTuning; // ORT intra-op threads / spinning; default ORT's own
 }
 
 /** Loads every package under `modelsDir` (subdirectories with manifest.json), keyed by manifest name. */
@@ -84,6 +85,7 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
           provider: opts.executionProvider,
           dtype: manifest.dtype,
           graphs: manifest.graphs,
+          tuning: opts.sessionTuning,
         }),
       ),
     ).catch((err: Error) => {

@@ -2,8 +2,8 @@
  * Which LLM ids may be sampled where (1 = allowed), [V] uint8 each:
  * - visual: inside an image span, the codebook ids visual_offset .. visual_offset + codebook_size - 1
  *   (exactly K of them, after which the runtime appends <eoi> itself);
- * - text: outside images, ids < text_size except pad, bos, user, assistant, boi, eoi (so <end>, <unk>
- *   and words remain);
+ * - text: outside images, ids < text_size except pad, bos, unk, user, assistant, boi, eoi (so <end> and
+ *   words remain; the model never has a reason to write <unk>, and the Python reference masks it too);
  * - answerStart: the first token after the final <assistant> in chat: text plus <boi>.
  */
 import type { Manifest } from './manifest.js';
@@ -20,7 +20,7 @@ export function buildVocabMasks(vocab: Manifest['vocab'], codebookSize: number):
   const text = new Uint8Array(vocab.size);
   text.fill(1, 0, vocab.text_size);
   const s = vocab.special;
-  for (const id of [s.pad, s.bos, s.user, s.assistant, s.boi, s.eoi]) text[id] = 0;
+  for (const id of [s.pad, s.bos, s.unk, s.user, s.assistant, s.boi, s.eoi]) text[id] = 0;
   const answerStart = text.slice();
   answerStart[s.boi] = 1;
   return { visual, text, answerStart };

@@ -3,12 +3,19 @@ import type { Manifest } from './manifest.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
 
+/** ORT thread settings of every session of a package (bench/ measures the variants). */
+export interface SessionTuning {
+  intraOpThreads?: number; // default: ORT's choice (one per core)
+  spinning?: boolean; // intra-op threads busy-wait between runs; default true (ORT's default)
+}
+
 export interface LoadRequest {
   op: 'load';
   dir: string;
   provider: ExecutionProvider;
   dtype: Manifest['dtype'];
   graphs: Pick<Manifest['graphs'], 'encoder' | 'denoiser' | 'llm'>;
+  tuning?: SessionTuning;
 }
 
 export interface GraphInfo {

@@ -45,7 +45,7 @@ const kvSessions = new Map<number, KvSession>();
 async function load(req: LoadRequest): Promise<LoadResult> {
   const open = async (file: string) => {
     try {
-      return await openGraph(join(req.dir, file), req.provider);
+      return await openGraph(join(req.dir, file), req.provider, req.tuning);
     } catch (err) {
       if (err instanceof ProviderUnavailableError) throw err;
       throw new Error(`${join(req.dir, file)}: cannot load ONNX graph: ${(err as Error).message}`);

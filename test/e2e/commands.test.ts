@@ -330,177 +330,186 @@ async function detected(message: APIMessage, i = 0): Promise<Scene | null> {
 }
 const show = (s: Scene | null) => (s === null ? 'unreadable' : sceneKey(s) || 'empty');
 
-describe('meaning: answers are right by the shapes-world detector (trained model only)', () => {
-  it.skipIf(placeholder)(
-    '/imagine: the detector finds what each prompt asked for in at least 2 of 3',
-    async () => {
-      const prompts = ['two red circles', 'a blue square', 'a green triangle and a yellow circle'];
+// several jobs per test, on a trained model sharing 2 cores
+describe(
+  'meaning: answers are right by the shapes-world detector (trained model only)',
+  { timeout: 240_000 },
+  () => {
+    it.skipIf(placeholder)(
+      '/imagine: the detector finds what each prompt asked for in at least 2 of 3',
+      async () => {
+        const prompts = ['two red circles', 'a blue square', 'a green triangle and a yellow circle'];
+        const results: string[] = [];
+        let correct = 0;
+        for (const [i, prompt] of prompts.entries()) {
+          const { message } = await imagine(prompt, { seed: 100 + i });
+          const scene = await detected(message);
+          const ok = promptSatisfied(prompt, scene);
+          correct += ok ? 1 : 0;
+          results.push(`${prompt} -> ${show(scene)} ${ok ? 'ok' : 'WRONG'}`);
+        }
+        expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
+      },
+    );
+
+    it.skipIf(placeholder)('/imagine two red circles: two red circles in at least 2 of 3 seeds', async () => {
+      const results: string[] = [];
+      for (const seed of [1, 2, 3]) {
+        const { message } = await imagine('two red circles', { seed });
+        results.push(show(await detected(message)));
+      }
+      const twoRedCircles = results.filter((k) => {
+        const objs = k.split(';');
+        return objs.length === 2 && objs.every((o) => o.endsWith(':red:circle'));
+      });
+      expect(twoRedCircles.length, results.join('\n')).toBeGreaterThanOrEqual(2);
+    });
+
+    it.skipIf(placeholder)('/caption names the objects of a rendered scene in at least 2 of 3', async () => {
+      const scenes = [
+        '4:red:circle',
+        '0:blue:square;8:blue:square',
+        '1:green:triangle;3:yellow:circle;5:purple:square',
+      ];
       const results: string[] = [];
       let correct = 0;
-      for (const [i, prompt] of prompts.entries()) {
-        const { message } = await imagine(prompt, { seed: 100 + i });
-        const scene = await detected(message);
-        const ok = promptSatisfied(prompt, scene);
+      for (const key of scenes) {
+        const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'caption', {
+          image: await file(key),
+        });
+        const text = (await driver.waitForBotReply(h, { timeoutMs: JOB_MS })).content.replace(
+          /^\*\*Caption:\*\* /,
+          '',
+        );
+        const ok = captionNamesObjects(text, sceneFromKey(key));
         correct += ok ? 1 : 0;
-        results.push(`${prompt} -> ${show(scene)} ${ok ? 'ok' : 'WRONG'}`);
+        results.push(`${key} -> "${text}" ${ok ? 'ok' : 'WRONG'}`);
       }
       expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
-    },
-  );
-
-  it.skipIf(placeholder)('/imagine two red circles: two red circles in at least 2 of 3 seeds', async () => {
-    const results: string[] = [];
-    for (const seed of [1, 2, 3]) {
-      const { message } = await imagine('two red circles', { seed });
-      results.push(show(await detected(message)));
-    }
-    const twoRedCircles = results.filter((k) => {
-      const objs = k.split(';');
-      return objs.length === 2 && objs.every((o) => o.endsWith(':red:circle'));
     });
-    expect(twoRedCircles.length, results.join('\n')).toBeGreaterThanOrEqual(2);
-  });
 
-  it.skipIf(placeholder)('/caption names the objects of a rendered scene in at least 2 of 3', async () => {
-    const scenes = [
-      '4:red:circle',
-      '0:blue:square;8:blue:square',
-      '1:green:triangle;3:yellow:circle;5:purple:square',
-    ];
-    const results: string[] = [];
-    let correct = 0;
-    for (const key of scenes) {
-      const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'caption', {
-        image: await file(key),
-      });
-      const text = (await driver.waitForBotReply(h, { timeoutMs: JOB_MS })).content.replace(
-        /^\*\*Caption:\*\* /,
-        '',
-      );
-      const ok = captionNamesObjects(text, sceneFromKey(key));
-      correct += ok ? 1 : 0;
-      results.push(`${key} -> "${text}" ${ok ? 'ok' : 'WRONG'}`);
-    }
-    expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
-  });
-
-  it.skipIf(placeholder)('/ask answers counting questions right in at least 2 of 3', async () => {
-    const cases = [
-      {
-        key: '0:red:circle;2:red:circle;7:blue:square',
-        question: 'how many circles are there',
-        shape: 'circle',
-      },
-      {
-        key: '3:green:square;4:green:square;5:green:square',
-        question: 'how many squares are there',
-        shape: 'square',
-      },
-      { key: '8:yellow:triangle', question: 'how many triangles are there', shape: 'triangle' },
-    ] as const;
-    const results: string[] = [];
-    let correct = 0;
-    for (const c of cases) {
-      const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'ask', {
-        image: await file(c.key),
-        question: c.question,
-      });
-      const answer = (await driver.waitForBotReply(h, { timeoutMs: JOB_MS })).content
-        .split('\n')
-        .slice(1)
-        .join(' ');
-      const want = countAnswer(sceneFromKey(c.key), c.shape);
-      const ok = parseCount(answer) === NUMBERS.indexOf(want as (typeof NUMBERS)[number]);
-      correct += ok ? 1 : 0;
-      results.push(`${c.key} / ${c.question} -> "${answer}" (want ${want}) ${ok ? 'ok' : 'WRONG'}`);
-    }
-    expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
-  });
-
-  it.skipIf(placeholder)('/edit changes what was asked and keeps the rest in at least 2 of 3', async () => {
-    const cases = [
-      {
-        key: '0:red:circle;8:blue:square',
-        instruction: 'make the red circle green',
-        after: '0:green:circle;8:blue:square',
-      },
-      {
-        key: '2:yellow:triangle;6:purple:square',
-        instruction: 'remove the purple square',
-        after: '2:yellow:triangle',
-      },
-      {
-        key: '4:orange:circle',
-        instruction: 'add a blue square at the top left',
-        after: '0:blue:square;4:orange:circle',
-      },
-    ];
-    const results: string[] = [];
-    let correct = 0;
-    for (const [i, c] of cases.entries()) {
-      const h = await driver.runCommand(driver.users.carol, driver.channels.general, 'edit', {
-        image: await file(c.key),
-        instruction: c.instruction,
-        seed: 10 + i,
-      });
-      const scene = await detected(await waitForJobEnd(driver, h, JOB_MS));
-      const ok = scene !== null && sceneKey(scene) === c.after;
-      correct += ok ? 1 : 0;
-      results.push(`${c.key} / ${c.instruction} -> ${show(scene)} (want ${c.after}) ${ok ? 'ok' : 'WRONG'}`);
-    }
-    expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
-  });
-
-  it.skipIf(placeholder)(
-    'a chat of four turns: draw, count, add, count again (at least 3 of 4 right)',
-    async () => {
-      const { alice } = driver.users;
-      const log: string[] = [];
-      let right = 0;
-      const first = await driver.sendMessage(alice, driver.channels.art, {
-        content: 'draw two red circles',
-        mentionBot: true,
-      });
-      const drawn = await waitForChatAnswer(driver, first);
-      let truth: Scene | null = isFinishedImage(drawn) ? await detected(drawn) : null;
-      const drewOk = promptSatisfied('two red circles', truth);
-      right += drewOk ? 1 : 0;
-      log.push(
-        `draw -> ${isFinishedImage(drawn) ? show(truth) : `text "${drawn.content}"`} ${drewOk ? 'ok' : 'WRONG'}`,
-      );
-      if (!truth) expect.fail(`the chat did not draw a readable image:\n${log.join('\n')}`);
-
-      const ask = async (parent: APIMessage, shape: 'circle' | 'square') => {
-        const said = await driver.sendMessage(alice, driver.channels.art, {
-          content: `how many ${shape}s are there`,
-          replyTo: parent,
+    it.skipIf(placeholder)('/ask answers counting questions right in at least 2 of 3', async () => {
+      const cases = [
+        {
+          key: '0:red:circle;2:red:circle;7:blue:square',
+          question: 'how many circles are there',
+          shape: 'circle',
+        },
+        {
+          key: '3:green:square;4:green:square;5:green:square',
+          question: 'how many squares are there',
+          shape: 'square',
+        },
+        { key: '8:yellow:triangle', question: 'how many triangles are there', shape: 'triangle' },
+      ] as const;
+      const results: string[] = [];
+      let correct = 0;
+      for (const c of cases) {
+        const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'ask', {
+          image: await file(c.key),
+          question: c.question,
         });
-        const answer = await waitForChatAnswer(driver, said);
-        const want = truth!.filter((o) => o.shape === shape).length;
-        const ok = parseCount(answer.content) === want;
-        right += ok ? 1 : 0;
-        log.push(`how many ${shape}s -> "${answer.content}" (want ${NUMBERS[want]}) ${ok ? 'ok' : 'WRONG'}`);
-        return answer;
-      };
-      const counted = await ask(drawn, 'circle');
+        const answer = (await driver.waitForBotReply(h, { timeoutMs: JOB_MS })).content
+          .split('\n')
+          .slice(1)
+          .join(' ');
+        const want = countAnswer(sceneFromKey(c.key), c.shape);
+        const ok = parseCount(answer) === NUMBERS.indexOf(want as (typeof NUMBERS)[number]);
+        correct += ok ? 1 : 0;
+        results.push(`${c.key} / ${c.question} -> "${answer}" (want ${want}) ${ok ? 'ok' : 'WRONG'}`);
+      }
+      expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
+    });
 
-      const empty = [0, 1, 2, 3, 4, 5, 6, 7, 8].find((c) => !truth!.some((o) => o.cell === c))!;
-      const instruction = `add a blue square at the ${POSITIONS[empty]}`;
-      const said = await driver.sendMessage(alice, driver.channels.art, {
-        content: instruction,
-        replyTo: counted,
-      });
-      const edited = await waitForChatAnswer(driver, said);
-      expect(isFinishedImage(edited), edited.content).toBe(true);
-      const want = makeScene([...truth, { cell: empty, colour: 'blue', shape: 'square' }]);
-      const after = await detected(edited);
-      const editOk = after !== null && sceneKey(after) === sceneKey(want);
-      right += editOk ? 1 : 0;
-      log.push(`${instruction} -> ${show(after)} (want ${sceneKey(want)}) ${editOk ? 'ok' : 'WRONG'}`);
-      truth = after ?? want;
+    it.skipIf(placeholder)('/edit changes what was asked and keeps the rest in at least 2 of 3', async () => {
+      const cases = [
+        {
+          key: '0:red:circle;8:blue:square',
+          instruction: 'make the red circle green',
+          after: '0:green:circle;8:blue:square',
+        },
+        {
+          key: '2:yellow:triangle;6:purple:square',
+          instruction: 'remove the purple square',
+          after: '2:yellow:triangle',
+        },
+        {
+          key: '4:orange:circle',
+          instruction: 'add a blue square at the top left',
+          after: '0:blue:square;4:orange:circle',
+        },
+      ];
+      const results: string[] = [];
+      let correct = 0;
+      for (const [i, c] of cases.entries()) {
+        const h = await driver.runCommand(driver.users.carol, driver.channels.general, 'edit', {
+          image: await file(c.key),
+          instruction: c.instruction,
+          seed: 10 + i,
+        });
+        const scene = await detected(await waitForJobEnd(driver, h, JOB_MS));
+        const ok = scene !== null && sceneKey(scene) === c.after;
+        correct += ok ? 1 : 0;
+        results.push(
+          `${c.key} / ${c.instruction} -> ${show(scene)} (want ${c.after}) ${ok ? 'ok' : 'WRONG'}`,
+        );
+      }
+      expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
+    });
 
-      await ask(edited, 'square');
-      expect(right, log.join('\n')).toBeGreaterThanOrEqual(3);
-    },
-  );
-});
+    it.skipIf(placeholder)(
+      'a chat of four turns: draw, count, add, count again (at least 3 of 4 right)',
+      async () => {
+        const { alice } = driver.users;
+        const log: string[] = [];
+        let right = 0;
+        const first = await driver.sendMessage(alice, driver.channels.art, {
+          content: 'draw two red circles',
+          mentionBot: true,
+        });
+        const drawn = await waitForChatAnswer(driver, first);
+        let truth: Scene | null = isFinishedImage(drawn) ? await detected(drawn) : null;
+        const drewOk = promptSatisfied('two red circles', truth);
+        right += drewOk ? 1 : 0;
+        log.push(
+          `draw -> ${isFinishedImage(drawn) ? show(truth) : `text "${drawn.content}"`} ${drewOk ? 'ok' : 'WRONG'}`,
+        );
+        if (!truth) expect.fail(`the chat did not draw a readable image:\n${log.join('\n')}`);
+
+        const ask = async (parent: APIMessage, shape: 'circle' | 'square') => {
+          const said = await driver.sendMessage(alice, driver.channels.art, {
+            content: `how many ${shape}s are there`,
+            replyTo: parent,
+          });
+          const answer = await waitForChatAnswer(driver, said);
+          const want = truth!.filter((o) => o.shape === shape).length;
+          const ok = parseCount(answer.content) === want;
+          right += ok ? 1 : 0;
+          log.push(
+            `how many ${shape}s -> "${answer.content}" (want ${NUMBERS[want]}) ${ok ? 'ok' : 'WRONG'}`,
+          );
+          return answer;
+        };
+        const counted = await ask(drawn, 'circle');
+
+        const empty = [0, 1, 2, 3, 4, 5, 6, 7, 8].find((c) => !truth!.some((o) => o.cell === c))!;
+        const instruction = `add a blue square at the ${POSITIONS[empty]}`;
+        const said = await driver.sendMessage(alice, driver.channels.art, {
+          content: instruction,
+          replyTo: counted,
+        });
+        const edited = await waitForChatAnswer(driver, said);
+        expect(isFinishedImage(edited), edited.content).toBe(true);
+        const want = makeScene([...truth, { cell: empty, colour: 'blue', shape: 'square' }]);
+        const after = await detected(edited);
+        const editOk = after !== null && sceneKey(after) === sceneKey(want);
+        right += editOk ? 1 : 0;
+        log.push(`${instruction} -> ${show(after)} (want ${sceneKey(want)}) ${editOk ? 'ok' : 'WRONG'}`);
+        truth = after ?? want;
+
+        await ask(edited, 'square');
+        expect(right, log.join('\n')).toBeGreaterThanOrEqual(3);
+      },
+    );
+  },
+);

@@ -111,7 +111,7 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-describe(`a burst of ${USERS} users x ${JOBS_PER_USER} /imagine jobs at once`, () => {
+describe(`a burst of ${USERS} users x ${JOBS_PER_USER} /imagine jobs at once`, { timeout: 300_000 }, () => {
   it('every job ends in an image or a clear busy/retry message, none lost or duplicated; memory returns', async () => {
     // warm-up of the same shape, so lazily grown pools (ONNX arenas, sockets, caches) count as baseline
     await burst(users.slice(0, Math.min(8, USERS)), 2, 120_000);

@@ -25,7 +25,7 @@ export function occupyServer(address: string, opts: { streams?: number; steps?: 
       abort.signal.addEventListener('abort', cancel, { once: true });
       try {
         const events = client.generate(
-          { prompt: 'three blue squares', num_images: 4, steps: opts.steps ?? 50 },
+          { prompt: 'three blue squares', num_images: 4, steps: opts.steps ?? 20 },
           { signal: call.signal },
         );
         for await (const _ of events) {
@@ -40,7 +40,7 @@ export function occupyServer(address: string, opts: { streams?: number; steps?: 
       }
     }
   };
-  const loops = Array.from({ length: opts.streams ?? 12 }, loop);
+  const loops = Array.from({ length: opts.streams ?? 10 }, loop);
   return {
     finished: () => finished,
     async stop() {

@@ -200,13 +200,15 @@ export function countAnswer(scene: Scene, shape: Shape, colour?: Colour): string
   return NUMBERS[scene.filter((o) => o.shape === shape && (!colour || o.colour === colour)).length]!;
 }
 
-/** The number an answer states ("two", "2", "there are two"), or undefined. */
+/**
+ * The number a short answer states ("two", "2", "there are two."), or undefined when it states none,
+ * several, or is not short (a rambling answer that happens to contain a number word does not count).
+ */
 export function parseCount(answer: string): number | undefined {
   const words = answer.toLowerCase().match(/[a-z]+|\d+/g) ?? [];
-  for (const w of words) {
-    const i = NUMBERS.indexOf(w as (typeof NUMBERS)[number]);
-    if (i >= 0) return i;
-    if (/^\d+$/.test(w)) return Number(w);
-  }
-  return undefined;
+  if (words.length === 0 || words.length > 6) return undefined;
+  const numbers = words
+    .map((w) => (/^\d+$/.test(w) ? Number(w) : NUMBERS.indexOf(w as (typeof NUMBERS)[number])))
+    .filter((n) => n >= 0);
+  return numbers.length === 1 ? numbers[0] : undefined;
 }

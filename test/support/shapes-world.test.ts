@@ -118,5 +118,7 @@ describe('shapes world language (port of training/ddt/language.py)', () => {
     expect(parseCount('There are 3.')).toBe(3);
     expect(parseCount('zero')).toBe(0);
     expect(parseCount('blue')).toBeUndefined();
+    expect(parseCount('two or three')).toBeUndefined();
+    expect(parseCount('at one no a now the an what colour colour colour')).toBeUndefined();
   });
 });

@@ -1,0 +1,118 @@
+/**
+ * Golden parity with the PyTorch reference in training/ddt/pipeline.py (written by training/export.py
+ * --golden). Token ids must match exactly under greedy decoding; decoded pixels within a small tolerance
+ * (PyTorch vs ONNX Runtime float differences can flip a rounding, and the sampler amplifies them a little).
+ * Runs for the test package and for the bundled model.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DdtRuntime, loadModelPackage } from '../../../inference/runtime/index.js';
+import { ctx } from './helpers.js';
+
+interface Golden {
+  image_size: number;
+  generate: {
+    prompt: string;
+    seed: string;
+    guidance_scale: number;
+    temperature: number;
+    steps: number;
+    tokens: number[];
+    pixels: string;
+  }[];
+  encode: { pixels: string; tokens: number[] };
+  caption: { tokens: number[]; text: string };
+  ask: { tokens: number[]; question: string; answer: string };
+  decode_keep: { tokens: number[]; keep: number; seed: string; steps: number; pixels: string };
+}
+
+const PIXEL_MAX_DIFF = 24; // a few pixels on anti-aliased edges may move; the mean must stay tiny
+const PIXEL_MEAN_DIFF = 0.75;
+
+const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+const cases = [
+  {
+    name: 'tiny-ddt',
+    dir: root('test/fixtures/models/tiny-ddt'),
+    golden: root('test/fixtures/golden/tiny-ddt.json'),
+  },
+  {
+    name: 'shapes-ddt-small',
+    dir: root('models/shapes-ddt-small'),
+    golden: root('test/fixtures/golden/shapes-ddt-small.json'),
+  },
+];
+
+const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+function expectPixelsClose(got: Uint8Array, want: Uint8Array) {
+  expect(got.length).toBe(want.length);
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < got.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  expect(max).toBeLessThanOrEqual(PIXEL_MAX_DIFF);
+  expect(sum / got.length).toBeLessThanOrEqual(PIXEL_MEAN_DIFF);
+}
+
+for (const c of cases) {
+  describe(`${c.name} vs the PyTorch reference (training/ddt/pipeline.py)`, () => {
+    let rt: DdtRuntime;
+    const golden = JSON.parse(readFileSync(c.golden, 'utf8')) as Golden;
+    beforeAll(async () => {
+      expect(existsSync(c.dir), `${c.dir} is missing`).toBe(true);
+      rt = await loadModelPackage(c.dir, { executionProvider: 'cpu' });
+    });
+    afterAll(async () => {
+      await rt?.close();
+    });
+
+    it('greedy generation gives the same token ids and nearly the same pixels', async () => {
+      for (const g of golden.generate) {
+        const [img] = await rt.generate(
+          g.prompt,
+          1,
+          {
+            seed: BigInt(g.seed),
+            guidanceScale: g.guidance_scale,
+            temperature: g.temperature,
+            topK: 0,
+            topP: 1,
+            steps: g.steps,
+          },
+          ctx(),
+        );
+        expect(img!.tokens, g.prompt).toEqual(g.tokens);
+        expectPixelsClose(img!.image.data, b64(g.pixels));
+      }
+    });
+
+    it('encodes a rendered scene to the same codes', async () => {
+      const size = golden.image_size;
+      const tokens = await rt.encode({ width: size, height: size, data: b64(golden.encode.pixels) }, ctx());
+      expect(tokens).toEqual(golden.encode.tokens);
+    });
+
+    it('captions and answers like the reference (greedy text)', async () => {
+      const size = golden.image_size;
+      const image = { width: size, height: size, data: b64(golden.encode.pixels) };
+      expect(await rt.caption(image, ctx())).toBe(golden.caption.text);
+      expect(await rt.ask(image, golden.ask.question, ctx())).toBe(golden.ask.answer);
+    });
+
+    it('decodes the coarsest codes only, with the same noise', async () => {
+      const d = golden.decode_keep;
+      const img = await rt.decode(
+        d.tokens,
+        d.keep,
+        { seed: BigInt(d.seed), guidanceScale: 1, temperature: 0, topK: 0, topP: 1, steps: d.steps },
+        ctx(),
+      );
+      expectPixelsClose(img.data, b64(d.pixels));
+    });
+  });
+}
