@@ -127,6 +127,18 @@ async function main(): Promise<void> {
     suites: [],
     floors: [],
   };
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  ensureDir(args.out);
+  const save = () => {
+    report.floors = report.suites.flatMap((s) => s.floors);
+    const json = `${JSON.stringify(report, null, 2)}\n`;
+    const md = renderMarkdown(report);
+    for (const name of [`bench-${stamp}`, 'latest']) {
+      writeFileSync(join(args.out, `${name}.json`), json);
+      writeFileSync(join(args.out, `${name}.md`), md);
+    }
+    return md;
+  };
   let failed = false;
   let unloaded = false;
   try {
@@ -151,19 +163,12 @@ async function main(): Promise<void> {
           skipped: `error: ${(err as Error).message}`,
         });
       }
+      save(); // after every suite, so a run stopped by a time limit keeps what it measured
     }
   } finally {
     await ctx.close();
   }
-  report.floors = report.suites.flatMap((s) => s.floors);
-  ensureDir(args.out);
-  const stamp = report.startedAt.replace(/[:.]/g, '-');
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  const md = renderMarkdown(report);
-  for (const name of [`bench-${stamp}`, 'latest']) {
-    writeFileSync(join(args.out, `${name}.json`), json);
-    writeFileSync(join(args.out, `${name}.md`), md);
-  }
+  const md = save();
   process.stdout.write(md);
   ctx.log(`wrote ${join(args.out, `bench-${stamp}.json`)} and .md`);
   process.exit(failed ? 1 : 0);

@@ -110,6 +110,15 @@ export class BenchContext {
     return this.server;
   }
 
+  /** A separate server process whose ORT sessions use `tuning` (bench/lib/tuned-server.ts); caller stops it. */
+  tunedServerProcess(tuning: SessionTuning): Promise<ServerProcess> {
+    return startServerProcess({
+      repoRoot: REPO_ROOT,
+      modelsDir: this.modelsDirFor(this.options.packageDir),
+      entry: ['bench/lib/tuned-server.ts', JSON.stringify(tuning)],
+    });
+  }
+
   async close(): Promise<void> {
     await this.unloadAll();
     if (this.server) await (await this.server.catch(() => undefined))?.stop();

@@ -24,21 +24,27 @@ export async function startServerProcess(opts: {
   modelsDir: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Entry point and its arguments (default: the real server, inference/main.ts). */
+  entry?: string[];
 }): Promise<ServerProcess> {
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'inference/main.ts'], {
-    cwd: opts.repoRoot,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      ...process.env,
-      INFERENCE_LISTEN: '127.0.0.1:0',
-      MODELS_DIR: opts.modelsDir,
-      LOG_LEVEL: 'info',
-      INFERENCE_TOKEN: '',
-      METRICS_LISTEN: '',
-      ...opts.env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', ...(opts.entry ?? ['inference/main.ts'])],
+    {
+      cwd: opts.repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        INFERENCE_LISTEN: '127.0.0.1:0',
+        MODELS_DIR: opts.modelsDir,
+        LOG_LEVEL: 'info',
+        INFERENCE_TOKEN: '',
+        METRICS_LISTEN: '',
+        ...opts.env,
+      },
     },
-  });
+  );
   const tail: string[] = [];
   let port: number | undefined;
   const ready = new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@ export interface Sizes {
   serving: { repeats: number; warmup: number };
   stages: { repeats: number; peakSide: number };
   memory: { requests: number; concurrency: number; samples: number };
-  concurrency: { levels: number[]; generateSeconds: number; captionSeconds: number };
+  concurrency: { levels: number[]; generateSeconds: number; captionSeconds: number; compareSeconds: number };
   responsiveness: { clients: number; seconds: number; healthIntervalMs: number };
   bot: { users: number; jobsPerUser: number; timeoutMs: number };
 }
@@ -14,7 +14,7 @@ export const FULL: Sizes = {
   serving: { repeats: 15, warmup: 2 },
   stages: { repeats: 15, peakSide: 1024 },
   memory: { requests: 1000, concurrency: 4, samples: 10 },
-  concurrency: { levels: [1, 2, 4, 8, 16], generateSeconds: 6, captionSeconds: 4 },
+  concurrency: { levels: [1, 2, 4, 8, 16], generateSeconds: 6, captionSeconds: 4, compareSeconds: 4 },
   responsiveness: { clients: 16, seconds: 6, healthIntervalMs: 20 },
   bot: { users: 50, jobsPerUser: 4, timeoutMs: 180_000 },
 };
@@ -24,7 +24,7 @@ export const SMOKE: Sizes = {
   serving: { repeats: 2, warmup: 1 },
   stages: { repeats: 2, peakSide: 256 },
   memory: { requests: 16, concurrency: 4, samples: 2 },
-  concurrency: { levels: [1, 2], generateSeconds: 0.4, captionSeconds: 0.3 },
+  concurrency: { levels: [1, 2], generateSeconds: 0.4, captionSeconds: 0.3, compareSeconds: 0.3 },
   responsiveness: { clients: 4, seconds: 0.6, healthIntervalMs: 20 },
   bot: { users: 3, jobsPerUser: 2, timeoutMs: 30_000 },
 };

@@ -9,12 +9,15 @@ import { captionOp, closedLoop, generateOp, type Op } from '../lib/load.js';
 import { now, percentile, round } from '../lib/stats.js';
 import { type Floor, floor, type SuiteResult } from '../lib/types.js';
 
+/** The ORT setting before the fix (spinning intra-op threads), against the server's current default (off). */
+const BEFORE = { spinning: true };
+
 export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> {
   const t0 = now();
   const server = await ctx.serverProcess();
   const manifest = await readManifest(ctx.options.packageDir);
   const { png } = await testPicture(manifest.image.size);
-  const { levels, generateSeconds, captionSeconds } = ctx.sizes.concurrency;
+  const { levels, generateSeconds, captionSeconds, compareSeconds } = ctx.sizes.concurrency;
   const pool = Array.from({ length: Math.max(...levels) }, () => server.client());
   const kinds: { rpc: string; op: Op; seconds: number; unit: string; scale: number }[] = [
     { rpc: 'generate', op: generateOp(), seconds: generateSeconds, unit: 'images/min', scale: 60 },
@@ -61,14 +64,48 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
       );
     }
   }
+  // Before/after of the fix (ORT spinning off) at the server level: Generate interleaves LLM steps and
+  // denoiser steps of different requests on one worker, where spinning pools compete. Alternating.
+  const tuned = await ctx.tunedServerProcess(BEFORE);
+  const tunedRows: Record<string, unknown>[] = [];
+  try {
+    const tunedPool = Array.from({ length: Math.max(...levels) }, () => tuned.client());
+    const compareLevels = levels.filter((n) => n === 1 || n === 8 || (levels.length <= 2 && n > 1));
+    const op = generateOp();
+    for (const n of compareLevels) {
+      const result: Record<string, number> = {};
+      for (const [name, p] of [
+        ['spinningOn', tunedPool],
+        ['spinningOff', pool],
+      ] as const) {
+        const clients = p.slice(0, n);
+        await Promise.all(clients.map((c, i) => op(c, i)));
+        const { timings, elapsedMs } = await closedLoop(clients, op, compareSeconds);
+        result[name] = (timings.filter((t) => t.ok).length / (elapsedMs / 1000)) * 60;
+      }
+      tunedRows.push({
+        rpc: 'generate',
+        clients: n,
+        spinningOnImagesPerMin: round(result.spinningOn!),
+        spinningOffImagesPerMin: round(result.spinningOff!),
+        offOverOn: round(result.spinningOff! / result.spinningOn!),
+      });
+      ctx.log(
+        `concurrency: spinning off x${n}: ${round(result.spinningOff! / result.spinningOn!)}x spinning on`,
+      );
+    }
+  } finally {
+    await tuned.stop();
+  }
   return {
     suite: 'concurrency',
     seconds: (now() - t0) / 1000,
-    data: { rows, levels },
+    data: { rows, levels, sessionTuningServer: tunedRows },
     floors,
     notes: [
       'clients are separate grpc-js client objects in the bench process (grpc-js may share one HTTP/2 connection between them)',
-      'server: inference/main.ts as a child process, default settings (maxBatch 8, maxQueue 32), 1 image per Generate, no previews',
+      'server: inference/main.ts as a child process, default settings (maxBatch 8, maxQueue 32, ORT spinning off), 1 image per Generate, no previews',
+      'sessionTuningServer: the same with ORT spinning on (bench/lib/tuned-server.ts), alternating with the real server at each level',
     ],
   };
 }

@@ -43,7 +43,7 @@ export async function openGraph(
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
       ...(tuning.intraOpThreads ? { intraOpNumThreads: tuning.intraOpThreads } : {}),
-      ...(tuning.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+      ...(tuning.spinning === true ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     });
   let session: ort.InferenceSession;
   try {

@@ -24,7 +24,7 @@ export interface LoadOptions {
   maxQueue?: number; // waiting requests beyond the running ones; default 32
   maxBatch?: number; // requests running (and batched) at once; default 8
   only?: string[]; // package names (manifest name or directory) to load; default all
-  sessionTuning?: SessionTuning; // ORT intra-op threads / spinning; default ORT's own
+  sessionTuning?: SessionTuning; // ORT intra-op threads / spinning (default: ORT's threads, no spinning)
 }
 
 /** Loads every package under `modelsDir` (subdirectories with manifest.json), keyed by manifest name. */

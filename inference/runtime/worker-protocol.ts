@@ -3,10 +3,15 @@ import type { Manifest } from './manifest.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
 
-/** ORT thread settings of every session of a package (bench/ measures the variants). */
+/** ORT thread settings of every session of a package (bench/ measures the variants, see BENCHMARKS.md). */
 export interface SessionTuning {
   intraOpThreads?: number; // default: ORT's choice (one per core)
-  spinning?: boolean; // intra-op threads busy-wait between runs; default true (ORT's default)
+  /**
+   * Intra-op threads busy-wait for work between runs (ORT's own default). Default here: false. Spinning pools
+   * of the three sessions compete with each other and with the JS threads for the cores when LLM and
+   * denoiser steps interleave, or anything else runs; measured several times slower on 2 shared cores.
+   */
+  spinning?: boolean;
 }
 
 export interface LoadRequest {

@@ -56,6 +56,8 @@ const manifest = readManifest();
 const placeholder = isPlaceholderModel(manifest);
 const MODEL_SIZE = manifest.image.size;
 const JOB_MS = 60_000;
+/** Tests that run several jobs, on a trained model sharing 2 cores. */
+const MULTI_JOB_TEST_MS = 240_000;
 
 let dir: string;
 let server: InferenceProcess;
@@ -107,212 +109,243 @@ async function imagine(prompt: string, opts: { seed?: number; count?: number; us
   return { h, message };
 }
 
-describe('structure: each command, menu and button gives the right kind of answer (any model)', () => {
-  it('/imagine: acknowledged in time, progress first, then upscaled PNGs with a seed and buttons', async () => {
-    const { h, message } = await imagine('two red circles', { seed: 42, count: 2 });
-    expect(isFinishedImage(message), message.content).toBe(true);
-    expect(driver.interactionOutcome(h)).toMatchObject({ acknowledgedInTime: true, deferred: true });
-    expect(imageAttachments(message)).toHaveLength(2);
-    for (let i = 0; i < 2; i++) await expectUpscaledPng(pngBytes(message, i));
-    const seeds = seedsOf(message);
-    expect(seeds[0]).toBe('42');
-    expect(seeds).toHaveLength(2);
-    expect(message.content).toContain('**two red circles**');
-    const labels = buttonsOf(message).map((b) => b.label);
-    expect(labels).toEqual(
-      expect.arrayContaining([
-        'Re-roll',
-        'Edit 1',
-        'Edit 2',
-        'Reveal 1',
-        'Variations 2',
-        'Use as blend input 1',
-      ]),
-    );
-    // the same message moved through status lines before the result
-    const versions = driver.messageHistory(message.id);
-    expect(versions.length).toBeGreaterThan(2);
-    expect(versions.some((v) => /⏳|🎨/.test(v.content))).toBe(true);
-  });
-
-  it('/caption answers with a caption line', async () => {
-    const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'caption', {
-      image: await file('0:red:circle;4:blue:square'),
+describe(
+  'structure: each command, menu and button gives the right kind of answer (any model)',
+  { timeout: MULTI_JOB_TEST_MS },
+  () => {
+    it('/imagine: acknowledged in time, progress first, then upscaled PNGs with a seed and buttons', async () => {
+      const { h, message } = await imagine('two red circles', { seed: 42, count: 2 });
+      expect(isFinishedImage(message), message.content).toBe(true);
+      expect(driver.interactionOutcome(h)).toMatchObject({ acknowledgedInTime: true, deferred: true });
+      expect(imageAttachments(message)).toHaveLength(2);
+      for (let i = 0; i < 2; i++) await expectUpscaledPng(pngBytes(message, i));
+      const seeds = seedsOf(message);
+      expect(seeds[0]).toBe('42');
+      expect(seeds).toHaveLength(2);
+      expect(message.content).toContain('**two red circles**');
+      const labels = buttonsOf(message).map((b) => b.label);
+      expect(labels).toEqual(
+        expect.arrayContaining([
+          'Re-roll',
+          'Edit 1',
+          'Edit 2',
+          'Reveal 1',
+          'Variations 2',
+          'Use as blend input 1',
+        ]),
+      );
+      // the same message moved through status lines before the result
+      const versions = driver.messageHistory(message.id);
+      expect(versions.length).toBeGreaterThan(2);
+      expect(versions.some((v) => /⏳|🎨/.test(v.content))).toBe(true);
     });
-    const reply = await driver.waitForBotReply(h, { timeoutMs: JOB_MS });
-    expect(reply.content).toMatch(/^\*\*Caption:\*\* \S/);
-    expect(reply.content).not.toContain('(no caption)');
-  });
 
-  it('/ask answers under the quoted question', async () => {
-    const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'ask', {
-      image: await file('0:red:circle;2:red:circle'),
-      question: 'how many circles are there',
-    });
-    const reply = await driver.waitForBotReply(h, { timeoutMs: JOB_MS });
-    expect(reply.content).toMatch(/^> how many circles are there\n\S/);
-  });
-
-  it('/edit, /blend and /reveal each end in an image with buttons', async () => {
-    const { carol } = driver.users;
-    const general = driver.channels.general;
-    const edit = await driver.runCommand(carol, general, 'edit', {
-      image: await file('4:red:square'),
-      instruction: 'make the red square blue',
-    });
-    const edited = await waitForJobEnd(driver, edit, JOB_MS);
-    expect(isFinishedImage(edited), edited.content).toBe(true);
-    expect(edited.content).toContain('Edit: **make the red square blue**');
-    await expectUpscaledPng(pngBytes(edited));
-    expect(buttonsOf(edited).map((b) => b.label)).toContain('Re-roll');
-
-    const blend = await driver.runCommand(carol, general, 'blend', {
-      image_a: await file('0:green:triangle'),
-      image_b: await file('8:yellow:circle'),
-      amount: 0.5,
-    });
-    const blended = await waitForJobEnd(driver, blend, JOB_MS);
-    expect(isFinishedImage(blended), blended.content).toBe(true);
-    await expectUpscaledPng(pngBytes(blended));
-
-    const reveal = await driver.runCommand(carol, general, 'reveal', {
-      image: await file('4:purple:circle'),
-    });
-    const revealed = await waitForJobEnd(driver, reveal, JOB_MS);
-    expect(isFinishedImage(revealed), revealed.content).toBe(true);
-    const names = revealed.attachments.map((a) => a.filename);
-    expect(
-      names.some((n) => /-reveal\.(webp|gif)$/.test(n)),
-      names.join(),
-    ).toBe(true);
-    const anim = revealed.attachments.find((a) => /-reveal\./.test(a.filename))!;
-    const meta = await sharp(driver.attachmentData(anim), { animated: true }).metadata();
-    expect(meta.pages ?? 1).toBeGreaterThan(1);
-    expect(buttonsOf(revealed).map((b) => b.label)).not.toContain('Reveal');
-  });
-
-  it('/help and /settings answer', async () => {
-    const help = await driver.runCommand(driver.users.bob, driver.channels.general, 'help');
-    expect((await driver.waitForBotReply(help)).content).toContain('/imagine');
-    const settings = await driver.runCommand(driver.users.alice, driver.channels.general, 'settings show');
-    expect((await driver.waitForBotReply(settings)).content).toContain('Channels');
-  });
-
-  it('context menus: Caption image directly; Ask about image… and Edit image… through a modal', async () => {
-    const { alice, bob } = driver.users;
-    const posted = await driver.sendMessage(bob, driver.channels.art, {
-      content: 'my drawing',
-      attachments: [await file('1:orange:triangle;7:green:square')],
-    });
-    const cap = driver.runContextMenu(alice, posted, 'Caption image');
-    expect((await driver.waitForBotReply(cap, { timeoutMs: JOB_MS })).content).toMatch(
-      /^\*\*Caption:\*\* \S/,
-    );
-
-    const ask = driver.runContextMenu(alice, posted, 'Ask about image…');
-    const askModal = await driver.waitForOutcome(ask);
-    expect(askModal.response).toBe('modal');
-    const askId = (askModal.modal as { custom_id: string }).custom_id;
-    const question = driver.submitModal(alice, ask, askId, { text: 'how many squares are there' });
-    expect((await driver.waitForBotReply(question, { timeoutMs: JOB_MS })).content).toMatch(
-      /^> how many squares are there\n\S/,
-    );
-
-    const edit = driver.runContextMenu(alice, posted, 'Edit image…');
-    const editModal = await driver.waitForOutcome(edit);
-    expect(editModal.response).toBe('modal');
-    const editId = (editModal.modal as { custom_id: string }).custom_id;
-    const instruction = driver.submitModal(alice, edit, editId, { text: 'remove the green square' });
-    const edited = await waitForJobEnd(driver, instruction, JOB_MS);
-    expect(isFinishedImage(edited), edited.content).toBe(true);
-    await expectUpscaledPng(pngBytes(edited));
-  });
-
-  it('Re-roll gives a different image with a new seed; Edit, Reveal and Variations buttons work', async () => {
-    const { message } = await imagine('a yellow square and a blue triangle', { seed: 7 });
-    const press = driver.pressButton(driver.users.alice, message, button(message, 'Re-roll').custom_id);
-    const rerolled = await waitForJobEnd(driver, press, JOB_MS);
-    expect(isFinishedImage(rerolled), rerolled.content).toBe(true);
-    expect(rerolled.id).not.toBe(message.id);
-    expect(seedsOf(rerolled)).toHaveLength(1);
-    expect(seedsOf(rerolled)[0]).not.toBe('7');
-    expect(rerolled.content).toContain('**a yellow square and a blue triangle**');
-    expect(pngBytes(rerolled).equals(pngBytes(message))).toBe(false);
-
-    const editPress = driver.pressButton(driver.users.alice, message, button(message, 'Edit').custom_id);
-    const modal = await driver.waitForOutcome(editPress);
-    expect(modal.response).toBe('modal');
-    const submitted = driver.submitModal(
-      driver.users.alice,
-      editPress,
-      (modal.modal as { custom_id: string }).custom_id,
-      { text: 'make the yellow square red' },
-    );
-    expect(isFinishedImage(await waitForJobEnd(driver, submitted, JOB_MS))).toBe(true);
-
-    for (const label of ['Reveal', 'Variations']) {
-      const h = driver.pressButton(driver.users.alice, message, button(message, label).custom_id);
-      const done = await waitForJobEnd(driver, h, JOB_MS);
-      expect(isFinishedImage(done), `${label}: ${done.content}`).toBe(true);
-    }
-  });
-
-  it('a Re-roll and an Edit pressed after the bot restarted (same SQLite file) still work', async () => {
-    const { message } = await imagine('a green circle', { seed: 3 });
-    await bot.stop();
-    await startBot();
-    const press = driver.pressButton(driver.users.bob, message, button(message, 'Re-roll').custom_id);
-    const rerolled = await waitForJobEnd(driver, press, JOB_MS);
-    expect(isFinishedImage(rerolled), rerolled.content).toBe(true);
-    expect(rerolled.content).toContain('**a green circle**');
-    const edit = driver.pressButton(driver.users.bob, message, button(message, 'Edit').custom_id);
-    const modal = await driver.waitForOutcome(edit);
-    const submitted = driver.submitModal(
-      driver.users.bob,
-      edit,
-      (modal.modal as { custom_id: string }).custom_id,
-      {
-        text: 'make the green circle blue',
-      },
-    );
-    expect(isFinishedImage(await waitForJobEnd(driver, submitted, JOB_MS))).toBe(true);
-  });
-
-  it('chat through replies: generate, ask about it, edit it, ask again', async () => {
-    const { carol } = driver.users;
-    const { message: generated } = await imagine('two red circles', { user: carol.id });
-    const turns: APIMessage[] = [];
-    let parent = generated;
-    for (const text of [
-      'how many circles are there',
-      'make the red circles blue',
-      'how many blue circles are there',
-    ]) {
-      const said = await driver.sendMessage(carol, driver.channels.general, {
-        content: text,
-        replyTo: parent,
+    it('/caption answers with a caption line', async () => {
+      const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'caption', {
+        image: await file('0:red:circle;4:blue:square'),
       });
+      const reply = await driver.waitForBotReply(h, { timeoutMs: JOB_MS });
+      expect(reply.content).toMatch(/^\*\*Caption:\*\* \S/);
+      expect(reply.content).not.toContain('(no caption)');
+    });
+
+    it('/ask answers under the quoted question', async () => {
+      const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'ask', {
+        image: await file('0:red:circle;2:red:circle'),
+        question: 'how many circles are there',
+      });
+      const reply = await driver.waitForBotReply(h, { timeoutMs: JOB_MS });
+      expect(reply.content).toMatch(/^> how many circles are there\n\S/);
+    });
+
+    it('/edit, /blend and /reveal each end in an image with buttons', async () => {
+      const { carol } = driver.users;
+      const general = driver.channels.general;
+      const edit = await driver.runCommand(carol, general, 'edit', {
+        image: await file('4:red:square'),
+        instruction: 'make the red square blue',
+      });
+      const edited = await waitForJobEnd(driver, edit, JOB_MS);
+      expect(isFinishedImage(edited), edited.content).toBe(true);
+      expect(edited.content).toContain('Edit: **make the red square blue**');
+      await expectUpscaledPng(pngBytes(edited));
+      expect(buttonsOf(edited).map((b) => b.label)).toContain('Re-roll');
+
+      const blend = await driver.runCommand(carol, general, 'blend', {
+        image_a: await file('0:green:triangle'),
+        image_b: await file('8:yellow:circle'),
+        amount: 0.5,
+      });
+      const blended = await waitForJobEnd(driver, blend, JOB_MS);
+      expect(isFinishedImage(blended), blended.content).toBe(true);
+      await expectUpscaledPng(pngBytes(blended));
+
+      const reveal = await driver.runCommand(carol, general, 'reveal', {
+        image: await file('4:purple:circle'),
+      });
+      const revealed = await waitForJobEnd(driver, reveal, JOB_MS);
+      expect(isFinishedImage(revealed), revealed.content).toBe(true);
+      const names = revealed.attachments.map((a) => a.filename);
+      expect(
+        names.some((n) => /-reveal\.(webp|gif)$/.test(n)),
+        names.join(),
+      ).toBe(true);
+      const anim = revealed.attachments.find((a) => /-reveal\./.test(a.filename))!;
+      const meta = await sharp(driver.attachmentData(anim), { animated: true }).metadata();
+      expect(meta.pages ?? 1).toBeGreaterThan(1);
+      expect(buttonsOf(revealed).map((b) => b.label)).not.toContain('Reveal');
+    });
+
+    it('/help and /settings answer', async () => {
+      const help = await driver.runCommand(driver.users.bob, driver.channels.general, 'help');
+      expect((await driver.waitForBotReply(help)).content).toContain('/imagine');
+      const settings = await driver.runCommand(driver.users.alice, driver.channels.general, 'settings show');
+      expect((await driver.waitForBotReply(settings)).content).toContain('Channels');
+    });
+
+    it('context menus: Caption image directly; Ask about image… and Edit image… through a modal', async () => {
+      const { alice, bob } = driver.users;
+      const posted = await driver.sendMessage(bob, driver.channels.art, {
+        content: 'my drawing',
+        attachments: [await file('1:orange:triangle;7:green:square')],
+      });
+      const cap = driver.runContextMenu(alice, posted, 'Caption image');
+      expect((await driver.waitForBotReply(cap, { timeoutMs: JOB_MS })).content).toMatch(
+        /^\*\*Caption:\*\* \S/,
+      );
+
+      const ask = driver.runContextMenu(alice, posted, 'Ask about image…');
+      const askModal = await driver.waitForOutcome(ask);
+      expect(askModal.response).toBe('modal');
+      const askId = (askModal.modal as { custom_id: string }).custom_id;
+      const question = driver.submitModal(alice, ask, askId, { text: 'how many squares are there' });
+      expect((await driver.waitForBotReply(question, { timeoutMs: JOB_MS })).content).toMatch(
+        /^> how many squares are there\n\S/,
+      );
+
+      const edit = driver.runContextMenu(alice, posted, 'Edit image…');
+      const editModal = await driver.waitForOutcome(edit);
+      expect(editModal.response).toBe('modal');
+      const editId = (editModal.modal as { custom_id: string }).custom_id;
+      const instruction = driver.submitModal(alice, edit, editId, { text: 'remove the green square' });
+      const edited = await waitForJobEnd(driver, instruction, JOB_MS);
+      expect(isFinishedImage(edited), edited.content).toBe(true);
+      await expectUpscaledPng(pngBytes(edited));
+    });
+
+    it('Re-roll gives a different image with a new seed; Edit, Reveal and Variations buttons work', async () => {
+      const { message } = await imagine('a yellow square and a blue triangle', { seed: 7 });
+      const press = driver.pressButton(driver.users.alice, message, button(message, 'Re-roll').custom_id);
+      const rerolled = await waitForJobEnd(driver, press, JOB_MS);
+      expect(isFinishedImage(rerolled), rerolled.content).toBe(true);
+      expect(rerolled.id).not.toBe(message.id);
+      expect(seedsOf(rerolled)).toHaveLength(1);
+      expect(seedsOf(rerolled)[0]).not.toBe('7');
+      expect(rerolled.content).toContain('**a yellow square and a blue triangle**');
+      expect(pngBytes(rerolled).equals(pngBytes(message))).toBe(false);
+
+      const editPress = driver.pressButton(driver.users.alice, message, button(message, 'Edit').custom_id);
+      const modal = await driver.waitForOutcome(editPress);
+      expect(modal.response).toBe('modal');
+      const submitted = driver.submitModal(
+        driver.users.alice,
+        editPress,
+        (modal.modal as { custom_id: string }).custom_id,
+        { text: 'make the yellow square red' },
+      );
+      expect(isFinishedImage(await waitForJobEnd(driver, submitted, JOB_MS))).toBe(true);
+
+      for (const label of ['Reveal', 'Variations']) {
+        const h = driver.pressButton(driver.users.alice, message, button(message, label).custom_id);
+        const done = await waitForJobEnd(driver, h, JOB_MS);
+        expect(isFinishedImage(done), `${label}: ${done.content}`).toBe(true);
+      }
+
+      // "Use as blend input" on one image, then on another: a blend of the two
+      const pickA = driver.pressButton(
+        driver.users.alice,
+        message,
+        button(message, 'Use as blend input').custom_id,
+      );
+      const saved = await driver.waitForBotReply(pickA);
+      expect(saved.content).toMatch(/^Saved as blend input A/);
+      expect(driver.interactionOutcome(pickA).ephemeral).toBe(true);
+      const pickB = driver.pressButton(
+        driver.users.alice,
+        rerolled,
+        button(rerolled, 'Use as blend input').custom_id,
+      );
+      const blended = await waitForJobEnd(driver, pickB, JOB_MS);
+      expect(isFinishedImage(blended), blended.content).toBe(true);
+      expect(blended.content).toMatch(/^Blend \(amount [\d.]+\)/);
+    });
+
+    it('a DM to the bot is answered in the DM', async () => {
+      const dm = driver.dmChannel(driver.users.bob);
+      const said = await driver.sendMessage(driver.users.bob, dm, { content: 'draw a red circle' });
       const answer = await waitForChatAnswer(driver, said);
-      turns.push(answer);
-      parent = answer;
-    }
-    const [asked, edited, askedAgain] = turns as [APIMessage, APIMessage, APIMessage];
-    // the chat model answers with text (or, an untrained one, possibly with an image); never an error line
-    for (const answer of [asked, askedAgain]) {
+      expect(answer.channel_id).toBe(dm.id);
       expect(isFinishedImage(answer) || answer.content.trim().length > 0).toBe(true);
       expect(answer.content).not.toMatch(/went wrong|refused|server is|try again/i);
-    }
-    // "make ..." with an image in the chain is an edit of the newest image: an image result
-    expect(isFinishedImage(edited), edited.content).toBe(true);
-    expect(edited.content).toContain('Edit: **make the red circles blue**');
-    await expectUpscaledPng(pngBytes(edited));
-  });
+    });
 
-  it('used only routes the local Discord knows, and logged no errors', () => {
-    expect(driver.unknownRoutes()).toEqual([]);
-    expect(loggedErrors(bot.logs)).toEqual([]);
-  });
-});
+    it('a Re-roll and an Edit pressed after the bot restarted (same SQLite file) still work', async () => {
+      const { message } = await imagine('a green circle', { seed: 3 });
+      await bot.stop();
+      await startBot();
+      const press = driver.pressButton(driver.users.bob, message, button(message, 'Re-roll').custom_id);
+      const rerolled = await waitForJobEnd(driver, press, JOB_MS);
+      expect(isFinishedImage(rerolled), rerolled.content).toBe(true);
+      expect(rerolled.content).toContain('**a green circle**');
+      const edit = driver.pressButton(driver.users.bob, message, button(message, 'Edit').custom_id);
+      const modal = await driver.waitForOutcome(edit);
+      const submitted = driver.submitModal(
+        driver.users.bob,
+        edit,
+        (modal.modal as { custom_id: string }).custom_id,
+        {
+          text: 'make the green circle blue',
+        },
+      );
+      expect(isFinishedImage(await waitForJobEnd(driver, submitted, JOB_MS))).toBe(true);
+    });
+
+    it('chat through replies: generate, ask about it, edit it, ask again', async () => {
+      const { carol } = driver.users;
+      const { message: generated } = await imagine('two red circles', { user: carol.id });
+      const turns: APIMessage[] = [];
+      let parent = generated;
+      for (const text of [
+        'how many circles are there',
+        'make the red circles blue',
+        'how many blue circles are there',
+      ]) {
+        const said = await driver.sendMessage(carol, driver.channels.general, {
+          content: text,
+          replyTo: parent,
+        });
+        const answer = await waitForChatAnswer(driver, said);
+        turns.push(answer);
+        parent = answer;
+      }
+      const [asked, edited, askedAgain] = turns as [APIMessage, APIMessage, APIMessage];
+      // the chat model answers with text (or, an untrained one, possibly with an image); never an error line
+      for (const answer of [asked, askedAgain]) {
+        expect(isFinishedImage(answer) || answer.content.trim().length > 0).toBe(true);
+        expect(answer.content).not.toMatch(/went wrong|refused|server is|try again/i);
+      }
+      // "make ..." with an image in the chain is an edit of the newest image: an image result
+      expect(isFinishedImage(edited), edited.content).toBe(true);
+      expect(edited.content).toContain('Edit: **make the red circles blue**');
+      await expectUpscaledPng(pngBytes(edited));
+    });
+
+    it('used only routes the local Discord knows, and logged no errors', () => {
+      expect(driver.unknownRoutes()).toEqual([]);
+      expect(loggedErrors(bot.logs)).toEqual([]);
+    });
+  },
+);
 
 // ----------------------------------------------------------------------------------------------
 // Meaning. TEMPORARY skip while models/shapes-ddt-small is the untrained placeholder: its answers are
@@ -330,10 +363,9 @@ async function detected(message: APIMessage, i = 0): Promise<Scene | null> {
 }
 const show = (s: Scene | null) => (s === null ? 'unreadable' : sceneKey(s) || 'empty');
 
-// several jobs per test, on a trained model sharing 2 cores
 describe(
   'meaning: answers are right by the shapes-world detector (trained model only)',
-  { timeout: 240_000 },
+  { timeout: MULTI_JOB_TEST_MS },
   () => {
     it.skipIf(placeholder)(
       '/imagine: the detector finds what each prompt asked for in at least 2 of 3',

@@ -221,13 +221,15 @@ function expectNoPings(m: APIMessage): void {
 }
 
 describe('after all of that', () => {
-  it('the bot still works: /imagine and /caption succeed', async () => {
+  it('the bot still works: /imagine and /caption succeed (and are counted as server work)', async () => {
+    const before = await workCalls();
     const h = await driver.runCommand(driver.users.carol, driver.channels.general, 'imagine', {
       prompt: 'a green triangle',
     });
     expect(isFinishedImage(await waitForJobEnd(driver, h, JOB_MS))).toBe(true);
     const c = await reply(await caption({ name: 'scene.png', data: scene }));
     expect(c.content).toMatch(/^\*\*Caption:\*\* \S/);
+    expect(await workCalls()).toBe(before + 2); // so "no calls reached the server" above can fail
   });
 
   it('no bot message pinged anyone, no unknown routes were used, and no errors were logged', () => {

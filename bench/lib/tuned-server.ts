@@ -1,0 +1,27 @@
+/**
+ * inference/main.ts with ORT session settings from argv[2] (JSON SessionTuning), so the bench can compare
+ * the server with other settings in the same run. Same config, loader and server as the real entry point.
+ */
+import { loadServerConfig } from '../../inference/config.js';
+import { loadModels } from '../../inference/runtime/index.js';
+import type { SessionTuning } from '../../inference/runtime/worker-protocol.js';
+import { createLogger } from '../../inference/server/logger.js';
+import { startServer } from '../../inference/server/server.js';
+
+const tuning = JSON.parse(process.argv[2] ?? '{}') as SessionTuning;
+const config = loadServerConfig();
+const log = createLogger({ level: config.logLevel });
+const models = loadModels(config.modelsDir, {
+  executionProvider: config.executionProvider,
+  maxQueue: config.maxQueue,
+  sessionTuning: tuning,
+});
+const server = await startServer({ config, models, log });
+const stop = async () => {
+  await server.shutdown();
+  await Promise.allSettled([...(await models).values()].map((m) => m.close()));
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+await server.ready;
