@@ -15,10 +15,12 @@
  *   --python PATH           Python with torch (default $PYTHON_VENV/bin/python or .venv/bin/python)
  *   --max-batch N           runtime maxBatch of the in-process runtime (default 8, the server's default)
  *   --out DIR               where bench-<time>.json/.md and latest.json/.md go (default bench/results)
+ *   --sizes JSON            override sizes, e.g. '{"concurrency":{"levels":[1,8]},"memory":{"requests":200}}'
+ *   --update-doc            also write the results between the markers in BENCHMARKS.md
  *   --quiet                 no progress lines on stderr
  * Exit status: 0 when every suite ran (floors may still be missed: see the report), 1 when a suite failed.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readManifest } from '../inference/runtime/index.js';
 import { BenchContext, type BenchOptions, ensureDir, REPO_ROOT } from './lib/context.js';
@@ -50,6 +52,7 @@ interface Args {
   suites: SuiteName[];
   options: BenchOptions;
   out: string;
+  updateDoc: boolean;
 }
 
 function usage(message: string): never {
@@ -62,7 +65,7 @@ async function parseArgs(argv: string[]): Promise<Args> {
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--smoke' || a === '--quiet') flags[a.slice(2)] = true;
+    if (a === '--smoke' || a === '--quiet' || a === '--update-doc') flags[a.slice(2)] = true;
     else if (a.startsWith('--')) {
       const [k, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
       const v = inline ?? argv[++i];
@@ -72,7 +75,18 @@ async function parseArgs(argv: string[]): Promise<Args> {
     else if ((SUITES as readonly string[]).includes(a)) suites.push(a as SuiteName);
     else usage(`unknown suite "${a}" (suites: ${SUITES.join(', ')})`);
   }
-  const known = ['smoke', 'quiet', 'package', 'run', 'preset', 'python', 'max-batch', 'out'];
+  const known = [
+    'smoke',
+    'quiet',
+    'update-doc',
+    'package',
+    'run',
+    'preset',
+    'python',
+    'max-batch',
+    'out',
+    'sizes',
+  ];
   for (const k of Object.keys(flags)) if (!known.includes(k)) usage(`unknown option --${k}`);
   const smoke = flags.smoke === true;
   const packageDir = resolve(String(flags.package ?? join(REPO_ROOT, 'models', 'shapes-ddt-small')));
@@ -102,9 +116,43 @@ async function parseArgs(argv: string[]): Promise<Args> {
       python: String(flags.python ?? join(venv, 'bin', 'python')),
       maxBatch,
       quiet: flags.quiet === true,
+      sizeOverrides: flags.sizes ? parseSizes(String(flags.sizes)) : undefined,
     },
     out: resolve(String(flags.out ?? join(REPO_ROOT, 'bench', 'results'))),
+    updateDoc: flags['update-doc'] === true,
   };
+}
+
+function parseSizes(json: string): BenchOptions['sizeOverrides'] {
+  try {
+    const v = JSON.parse(json) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    for (const k of Object.keys(v))
+      if (!(SUITES as readonly string[]).includes(k)) throw new Error(`unknown suite ${k}`);
+    return v as BenchOptions['sizeOverrides'];
+  } catch (err) {
+    return usage(`--sizes: ${(err as Error).message}`);
+  }
+}
+
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+
+/** Replaces the generated part of BENCHMARKS.md (between the markers) with this run's tables. */
+function updateBenchmarksDoc(md: string, ctx: BenchContext): void {
+  const file = join(REPO_ROOT, 'BENCHMARKS.md');
+  const doc = readFileSync(file, 'utf8');
+  const a = doc.indexOf(START);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < a) {
+    ctx.log(`BENCHMARKS.md has no ${START} ... ${END} markers; not updated`);
+    return;
+  }
+  writeFileSync(
+    file,
+    `${doc.slice(0, a + START.length)}\n${md.replace(/^## Results/, '### Generated results')}\n${doc.slice(b)}`,
+  );
+  ctx.log('updated BENCHMARKS.md');
 }
 
 async function main(): Promise<void> {
@@ -170,6 +218,7 @@ async function main(): Promise<void> {
   }
   const md = save();
   process.stdout.write(md);
+  if (args.updateDoc) updateBenchmarksDoc(md, ctx);
   ctx.log(`wrote ${join(args.out, `bench-${stamp}.json`)} and .md`);
   process.exit(failed ? 1 : 0);
 }

@@ -209,6 +209,8 @@ def main() -> None:
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--top-k", type=int, default=0)
+    ap.add_argument("--slim-dir", default=None,
+                    help="also write weights-only checkpoints here (committed, so a later session can resume)")
     args = ap.parse_args()
     setup_torch()
     random.seed(0)
@@ -226,6 +228,11 @@ def main() -> None:
     assert parity["encoder_codes_equal"], parity
     assert max(v for k, v in parity.items() if k.endswith("diff")) < 1e-3, parity
     (out / "parity.json").write_text(json.dumps(parity, indent=2) + "\n")
+    if args.slim_dir:
+        slim = Path(args.slim_dir)
+        slim.mkdir(parents=True, exist_ok=True)
+        for name, ck in (("tokenizer.pt", ck_t), ("llm.pt", ck_l)):
+            torch.save({k: v for k, v in ck.items() if k != "opt"}, slim / name)
     if args.golden:
         write_golden(Pipeline(tok, KVCacheLlama(llm), vocab), Path(args.golden), preset.sampler_steps, guidance)
 

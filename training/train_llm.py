@@ -106,7 +106,8 @@ def main() -> None:
     ck = load_checkpoint(run / "llm.pt")
     if ck:
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+        if "opt" in ck:  # slim checkpoints (training/checkpoints) carry no optimizer state
+            opt.load_state_dict(ck["opt"])
         step, seconds = ck["step"], ck["seconds"]
         total = args.steps or ck.get("total", total)
         print(f"resumed at step {step}")

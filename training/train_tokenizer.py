@@ -73,8 +73,8 @@ def main() -> None:
     frozen = args.freeze_encoder or bool(ck and ck.get("encoder_frozen"))
     params = model.denoiser.parameters() if frozen else model.parameters()
     opt = torch.optim.AdamW(params, lr=p.tok_lr, weight_decay=0.0)
-    if ck and bool(ck.get("encoder_frozen")) == frozen:
-        opt.load_state_dict(ck["opt"])
+    if ck and "opt" in ck and bool(ck.get("encoder_frozen")) == frozen:
+        opt.load_state_dict(ck["opt"])  # slim checkpoints (training/checkpoints) carry no optimizer state
     if frozen:
         model.encoder.requires_grad_(False)
     lr_scale = 0.5 if frozen else 1.0

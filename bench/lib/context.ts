@@ -23,6 +23,8 @@ export interface BenchOptions {
   python: string;
   maxBatch: number;
   quiet: boolean;
+  /** Per-suite overrides of the chosen size set, e.g. {"concurrency": {"levels": [1, 8]}}. */
+  sizeOverrides?: Partial<{ [K in keyof Sizes]: Partial<Sizes[K]> }>;
 }
 
 export interface LoadedPackage {
@@ -39,7 +41,11 @@ export class BenchContext {
   private server: Promise<ServerProcess> | undefined;
 
   constructor(readonly options: BenchOptions) {
-    this.sizes = options.smoke ? SMOKE : FULL;
+    const base = options.smoke ? SMOKE : FULL;
+    const o = options.sizeOverrides ?? {};
+    this.sizes = Object.fromEntries(
+      Object.entries(base).map(([k, v]) => [k, { ...v, ...(o[k as keyof Sizes] ?? {}) }]),
+    ) as unknown as Sizes;
   }
 
   log(message: string): void {

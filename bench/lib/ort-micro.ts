@@ -11,10 +11,12 @@ import { median, now } from './stats.js';
 export type Feeds = Record<string, ort.Tensor>;
 export type SessionOptions = ort.InferenceSession.SessionOptions;
 
+/** As the runtime opens its sessions (inference/runtime/ort-backend.ts): all optimisations, no spinning. */
 export const BASE_OPTIONS: SessionOptions = {
   executionProviders: ['cpu'],
   graphOptimizationLevel: 'all',
   logSeverityLevel: 3,
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
 };
 
 export function openSession(file: string, extra: SessionOptions = {}): Promise<ort.InferenceSession> {

@@ -45,7 +45,7 @@ export function renderMarkdown(r: BenchReport): string {
     note: f.note ?? '',
   }));
   return [
-    `## Results ${r.smoke ? '(SMOKE size: not representative)' : ''}`,
+    `## Results${r.smoke ? ' (SMOKE size: not representative)' : ''}`,
     '',
     `- started: ${r.startedAt}`,
     `- command: \`${r.command}\``,

@@ -70,7 +70,9 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
   const tunedRows: Record<string, unknown>[] = [];
   try {
     const tunedPool = Array.from({ length: Math.max(...levels) }, () => tuned.client());
-    const compareLevels = levels.filter((n) => n === 1 || n === 8 || (levels.length <= 2 && n > 1));
+    const compareLevels = ctx.options.smoke
+      ? [levels[levels.length - 1]!]
+      : levels.filter((n) => n === 1 || n === 8);
     const op = generateOp();
     for (const n of compareLevels) {
       const result: Record<string, number> = {};

@@ -9,10 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { createInferenceClient } from '../../inference/client/client.js';
 import { loadServerConfig } from '../../inference/config.js';
-import type { ModelRuntime, RgbImage } from '../../inference/runtime/api.js';
-import type { Manifest } from '../../inference/runtime/index.js';
-import { WorkerClient } from '../../inference/runtime/worker-client.js';
-import type { SessionTuning, WorkerRequest } from '../../inference/runtime/worker-protocol.js';
+import type { SessionTuning } from '../../inference/runtime/worker-protocol.js';
 import { decodeInputImage } from '../../inference/server/image-input.js';
 import { encodeImage } from '../../inference/server/image-output.js';
 import { createLogger } from '../../inference/server/logger.js';
@@ -21,17 +18,24 @@ import { type BenchContext, defaultParams, jobContext } from '../lib/context.js'
 import { testPicture } from '../lib/images.js';
 import { EDIT_INSTRUCTION, PROMPTS, SEED } from '../lib/inputs.js';
 import {
-  type Feeds,
-  f32,
   type GraphProfile,
   matmulRate,
   openSession,
   profileGraph,
   type SessionOptions,
-  tensor,
   timeRuns,
 } from '../lib/ort-micro.js';
-import { median, now, round, sleep } from '../lib/stats.js';
+import {
+  callKey,
+  describeCall,
+  type GraphCall,
+  pickCalls,
+  replayFeeds,
+  resizeBatch,
+  tightWorkerRoundTrips,
+} from '../lib/replay.js';
+import { median, now, round } from '../lib/stats.js';
+import { compareTunings } from '../lib/tuning.js';
 import { floor, type SuiteResult } from '../lib/types.js';
 import {
   type CallRecord,
@@ -42,8 +46,6 @@ import {
 } from '../lib/worker-timing.js';
 
 const MATMUL = fileURLToPath(new URL('../fixtures/matmul.onnx', import.meta.url));
-
-type GraphCall = 'encode' | 'denoise' | 'llmPrefill' | 'llmStep';
 
 export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
   const t0 = now();
@@ -160,7 +162,7 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
   ];
   const toOptions = (t: SessionTuning): SessionOptions => ({
     ...(t.intraOpThreads ? { intraOpNumThreads: t.intraOpThreads } : {}),
-    ...(t.spinning === true ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+    extra: { session: { intra_op: { allow_spinning: t.spinning === true ? '1' : '0' } } },
   });
   const optionRows: Record<string, unknown>[] = [];
   if (calls.llmStep && calls.denoise) {
@@ -192,7 +194,13 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
       });
     }
   }
-  const tuningRows = await compareTunings(ctx, variants, rgb, repeats);
+  // smoke: before/after only
+  const tuningRows = await compareTunings(
+    ctx,
+    ctx.options.smoke ? variants.slice(0, 2) : variants,
+    rgb,
+    repeats,
+  );
   ctx.log('stages: session setting variants done');
 
   // (e) sharp and the gRPC transport ----------------------------------------------------------------------
@@ -226,7 +234,6 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
   }
 
   // the largest gap ------------------------------------------------------------------------------------------
-  const gen = requestRows.find((r) => r.task === 'generate') as ReturnType<typeof summarizeTimelines>;
   const stepRow = graphRows.find((r) => r.call === 'llmStep');
   const denRow = graphRows.find((r) => r.call === 'denoise');
   const achieved = [stepRow, denRow]
@@ -260,7 +267,6 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
         grpcHealthRoundTripMs: round(grpcHealth),
         grpcGetModelInfoMs: round(grpcInfo),
       },
-      generateShares: gen?.shares,
     },
     floors: [
       floor(
@@ -274,114 +280,6 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
     ],
     notes,
   };
-}
-
-/**
- * Whole requests through runtimes loaded with each session setting, alternating variant by variant:
- * Generate (1 image), 8 concurrent Generates (batched), Caption. Ratios are against the first variant.
- */
-async function compareTunings(
-  ctx: BenchContext,
-  variants: [string, SessionTuning][],
-  image: RgbImage,
-  repeats: number,
-): Promise<Record<string, unknown>[]> {
-  const runtimes = [];
-  try {
-    for (const [, tuning] of variants) runtimes.push(await ctx.loadTuned(tuning));
-    const params = defaultParams(runtimes[0]!, SEED);
-    const work = {
-      generate1: (r: ModelRuntime) => r.generate(PROMPTS[0]!, 1, params, jobContext()),
-      generate8x: (r: ModelRuntime) =>
-        Promise.all(
-          PROMPTS.concat(PROMPTS).map((p, i) =>
-            r.generate(p, 1, { ...params, seed: BigInt(i) }, jobContext()),
-          ),
-        ),
-      caption: (r: ModelRuntime) => r.caption(image, jobContext()),
-    };
-    const times = variants.map(() => ({
-      generate1: [] as number[],
-      generate8x: [] as number[],
-      caption: [] as number[],
-    }));
-    for (let rep = 0; rep < repeats + 1; rep++) {
-      for (const [name, fn] of Object.entries(work) as [
-        keyof typeof work,
-        (r: ModelRuntime) => Promise<unknown>,
-      ][]) {
-        for (let v = 0; v < runtimes.length; v++) {
-          const idx = rep % 2 === 0 ? v : runtimes.length - 1 - v; // alternate the order
-          await sleep(30); // let the previous variant's spinning threads go idle
-          const start = now();
-          await fn(runtimes[idx]!);
-          if (rep > 0) times[idx]![name].push(now() - start);
-        }
-      }
-    }
-    const base = times[0]!;
-    return variants.map(([name], v) => {
-      const t = times[v]!;
-      return {
-        options: name,
-        generateMs: round(median(t.generate1)),
-        generate8ConcurrentMs: round(median(t.generate8x)),
-        captionMs: round(median(t.caption)),
-        generateVsFirst: round(median(t.generate1) / median(base.generate1)),
-        generate8VsFirst: round(median(t.generate8x) / median(base.generate8x)),
-        captionVsFirst: round(median(t.caption) / median(base.caption)),
-      };
-    });
-  } finally {
-    for (const r of runtimes) await r.close();
-  }
-}
-
-/** Median round trip of each call repeated back to back on a fresh model worker (LLM step: after a prefill). */
-async function tightWorkerRoundTrips(
-  dir: string,
-  m: Manifest,
-  calls: Partial<Record<GraphCall, CallRecord>>,
-  n: number,
-): Promise<Partial<Record<GraphCall, number>>> {
-  const worker = new WorkerClient(99);
-  const out: Partial<Record<GraphCall, number>> = {};
-  try {
-    await worker.call({ op: 'load', dir, provider: 'cpu', dtype: m.dtype, graphs: m.graphs });
-    for (const [label, call] of Object.entries(calls) as [GraphCall, CallRecord | undefined][]) {
-      if (!call) continue;
-      const r = call.request;
-      const times: number[] = [];
-      for (let i = 0; i < n + 2; i++) {
-        let start = now();
-        if (r.op === 'llmStep') {
-          // rebuild a KV cache of the same length, then time the step alone
-          const past = r.attentionMask.length / r.batch - 1;
-          const ids = new BigInt64Array(r.batch * past).fill(8n);
-          const mask = new BigInt64Array(r.batch * past).fill(1n);
-          const pos = new BigInt64Array(r.batch * past).map((_, j) => BigInt(j % past));
-          await worker.call({
-            op: 'llmPrefill',
-            sessionId: 1e9,
-            inputIds: ids,
-            attentionMask: mask,
-            positionIds: pos,
-            batch: r.batch,
-            seqLen: past,
-          });
-          start = now();
-          await worker.call({ ...r, sessionId: 1e9 });
-        } else {
-          await worker.call(structuredClone(r) as never);
-        }
-        if (i >= 2) times.push(now() - start);
-      }
-      out[label] = median(times);
-    }
-  } finally {
-    await worker.terminate();
-  }
-  return out;
 }
 
 function summarizeTimelines(lines: Timeline[]) {
@@ -401,121 +299,26 @@ function summarizeTimelines(lines: Timeline[]) {
   const tailMs = median(lines.map((l) => l.tailMs));
   const worker = Object.values(opMs).reduce((a, o) => a + o.ms, 0);
   const gaps = Object.values(opMs).reduce((a, o) => a + o.gapBeforeMs, 0);
+  const cell = (op: string) => {
+    const o = opMs[op];
+    return o ? `${o.ms} (${o.calls}x)` : '';
+  };
   return {
     totalMs: round(totalMs),
-    ops: opMs,
-    headMs: round(headMs),
-    tailMs: round(tailMs),
-    shares: {
-      workerCalls: round(worker / totalMs),
-      mainThreadBetweenCalls: round(gaps / totalMs),
-      headAndTail: round((headMs + tailMs) / totalMs),
-    },
+    // worker round trips, ms (calls): image encode, text prefill, token steps, diffusion steps
+    encodeMs: cell('encode'),
+    prefillMs: cell('llmPrefill'),
+    tokenStepsMs: cell('llmStep'),
+    keepRowsMs: cell('llmKeepRows'),
+    diffusionStepsMs: cell('denoise'),
+    // main thread between calls: sampling before token steps, Euler update + coalescing before denoiser steps
+    samplingMs: round(opMs.llmStep?.gapBeforeMs ?? 0),
+    eulerAndBatchingMs: round(opMs.denoise?.gapBeforeMs ?? 0),
+    otherGapsMs: round(gaps - (opMs.llmStep?.gapBeforeMs ?? 0) - (opMs.denoise?.gapBeforeMs ?? 0)),
+    headMs: round(headMs), // validation, tokenizing, pixels in, admission
+    tailMs: round(tailMs), // pixels out
+    workerShare: round(worker / totalMs),
   };
-}
-
-/** One representative call per graph: the first encode/prefill/denoise, and the middle image-token step. */
-function pickCalls(samples: Record<string, CallRecord[]>, K: number): Partial<Record<GraphCall, CallRecord>> {
-  const steps = samples.llmStep ?? [];
-  return {
-    encode: samples.encode?.[0],
-    llmPrefill: samples.llmPrefill?.[0],
-    llmStep: steps[Math.min(steps.length - 1, Math.floor(K / 2))],
-    denoise: samples.denoise?.[0],
-  };
-}
-
-function describeCall(r: WorkerRequest): string {
-  switch (r.op) {
-    case 'encode':
-      return `pixels [${r.batch}, 3, H, W]`;
-    case 'denoise':
-      return `x_t [${r.batch}, C, H, W], codes [${r.batch}, ${r.codes.length / r.batch}]`;
-    case 'llmPrefill':
-      return `input_ids [${r.batch}, ${r.seqLen}]`;
-    case 'llmStep':
-      return `input_ids [${r.batch}, 1], past ${r.attentionMask.length / r.batch - 1}`;
-    default:
-      return r.op;
-  }
-}
-
-/** The same call with `b` rows (rows repeated), for batch-size sweeps. */
-function resizeBatch(r: WorkerRequest, b: number): WorkerRequest {
-  const rep = <T extends Float32Array | BigInt64Array>(a: T, rows: number): T => {
-    const row = a.length / rows;
-    const out = new (a.constructor as new (n: number) => T)(row * b);
-    for (let i = 0; i < b; i++)
-      out.set(a.subarray((i % rows) * row, ((i % rows) + 1) * row) as never, i * row);
-    return out;
-  };
-  if (r.op === 'denoise') {
-    return {
-      ...r,
-      xT: rep(r.xT, r.batch),
-      t: rep(r.t, r.batch),
-      codes: rep(r.codes, r.batch),
-      mask: rep(r.mask, r.batch),
-      batch: b,
-    };
-  }
-  if (r.op === 'llmStep') {
-    return {
-      ...r,
-      inputIds: rep(r.inputIds, r.batch),
-      attentionMask: rep(r.attentionMask, r.batch),
-      positionIds: rep(r.positionIds, r.batch),
-      batch: b,
-    };
-  }
-  return r;
-}
-
-/** Feeds that reproduce a worker call on a direct session (an LLM step gets a zero KV cache of the right size). */
-function replayFeeds(dir: string, m: Manifest, r: WorkerRequest): { file: string; feeds: () => Feeds } {
-  const g = m.graphs;
-  const side = m.image.size;
-  if (r.op === 'encode') {
-    return {
-      file: `${dir}/${g.encoder.file}`,
-      feeds: () => ({ [g.encoder.inputs.pixels]: tensor('float32', r.pixels, [r.batch, 3, side, side]) }),
-    };
-  }
-  if (r.op === 'denoise') {
-    const K = r.codes.length / r.batch;
-    return {
-      file: `${dir}/${g.denoiser.file}`,
-      feeds: () => ({
-        [g.denoiser.inputs.x_t]: tensor('float32', r.xT, [r.batch, 3, side, side]),
-        [g.denoiser.inputs.t]: tensor('float32', r.t, [r.batch]),
-        [g.denoiser.inputs.codes]: tensor('int64', r.codes, [r.batch, K]),
-        [g.denoiser.inputs.mask]: tensor('float32', r.mask, [r.batch, K]),
-      }),
-    };
-  }
-  if (r.op === 'llmPrefill' || r.op === 'llmStep') {
-    const spec = g.llm;
-    const seq = r.op === 'llmPrefill' ? r.seqLen : 1;
-    const total = r.attentionMask.length / r.batch;
-    const past = total - seq;
-    return {
-      file: `${dir}/${spec.file}`,
-      feeds: () => {
-        const f: Feeds = {
-          [spec.inputs.input_ids]: tensor('int64', r.inputIds, [r.batch, seq]),
-          [spec.inputs.attention_mask]: tensor('int64', r.attentionMask, [r.batch, total]),
-          [spec.inputs.position_ids]: tensor('int64', r.positionIds, [r.batch, seq]),
-        };
-        const dims = [r.batch, spec.num_kv_heads, past, spec.head_dim];
-        for (let i = 0; i < spec.num_layers; i++) {
-          f[spec.inputs.past_key.replace('{i}', String(i))] = f32(dims);
-          f[spec.inputs.past_value.replace('{i}', String(i))] = f32(dims);
-        }
-        return f;
-      },
-    };
-  }
-  throw new Error(`cannot replay ${r.op}`);
 }
 
 async function timeAsync(fn: () => Promise<unknown>, n: number): Promise<number> {
@@ -533,5 +336,3 @@ function push<T>(map: Record<string, T[]>, key: string, value: T): void {
   list.push(value);
   map[key] = list;
 }
-
-const callKey = (r: WorkerRequest) => `${r.op}|${describeCall(r)}`;

@@ -18,7 +18,7 @@ export interface SamplingParams {
   temperature: number; // 0 = greedy
   topK: number; // 0 = off
   topP: number; // 1 = off
-  steps: number; // diffusion decoder steps
+  steps: number; // diffusion decoder steps; 0 = the one-step renderer (only packages with graphs.renderer)
 }
 
 export type Stage = 'queued' | 'prefill' | 'tokens' | 'decode' | 'reveal';
@@ -71,7 +71,9 @@ export interface ModelDescription {
   tokensPerImage: number;
   codebookSize: number;
   tokenOrder: 'coarse_to_fine' | 'code_order';
-  defaults: Omit<SamplingParams, 'seed'>;
+  defaults: Omit<SamplingParams, 'seed'>; // steps 0 when the manifest sets sampler.use_renderer
+  minSteps?: number; // accepted SamplingParams.steps: 0 when the package has a renderer, else sampler.min_steps
+  maxSteps?: number;
   maxPromptTokens: number;
 }
 

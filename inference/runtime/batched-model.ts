@@ -2,10 +2,11 @@
  * Batching front of a ModelBackend, shared by all requests of one model:
  * - encoder: concurrent image encodes run as one [B, 3, H, W] call;
  * - denoiser: concurrent denoising steps of any requests (any t, keep, step count) run as one batch;
+ * - renderer and vae_decoder (packages that have them): concurrent calls run as one batch;
  * - LLM: token streams that start together decode in one left-padded KV-cache batch (llm-batch.ts).
  */
 import { Coalescer } from './coalescer.js';
-import type { DenoiseInput } from './diffusion.js';
+import type { DenoiseInput, RenderInput } from './diffusion.js';
 import { type DecodeStream, LlmBatcher } from './llm-batch.js';
 import type { ModelBackend } from './model-backend.js';
 
@@ -13,6 +14,8 @@ export interface BatchCounters {
   encodeCalls: number;
   denoiseCalls: number;
   denoiseRows: number;
+  renderCalls: number;
+  vaeDecodeCalls: number;
   llmCalls: number;
   llmRows: number;
 }
@@ -22,11 +25,15 @@ export class BatchedModel {
     encodeCalls: 0,
     denoiseCalls: 0,
     denoiseRows: 0,
+    renderCalls: 0,
+    vaeDecodeCalls: 0,
     llmCalls: 0,
     llmRows: 0,
   };
   private readonly encoder: Coalescer<{ rows: number; pixels: Float32Array }, number[]>;
   private readonly denoiser: Coalescer<DenoiseInput & { rows: number }, Float32Array>;
+  private readonly renderer: Coalescer<RenderInput & { rows: number }, Float32Array>;
+  private readonly vaeDecoder: Coalescer<{ rows: number; latent: Float32Array }, Float32Array>;
   private readonly llm: LlmBatcher;
 
   constructor(
@@ -64,6 +71,42 @@ export class BatchedModel {
       opts.maxBatch * 2,
       slots,
     );
+    this.renderer = new Coalescer(
+      async (inputs) => {
+        const render = backend.render?.bind(backend);
+        if (!render) throw new Error('this package has no renderer');
+        this.counters.renderCalls++;
+        const merged = {
+          codes: concat(inputs.map((i) => i.codes)), // [B, K]
+          mask: concat(inputs.map((i) => i.mask)), // [B, K]
+          batch: inputs.reduce((n, i) => n + i.batch, 0),
+        };
+        const x0 = await render(merged); // [B, C, h, w]
+        return splitRows(
+          x0,
+          inputs.map((i) => i.batch),
+          merged.batch,
+        );
+      },
+      opts.maxBatch * 2,
+      slots,
+    );
+    this.vaeDecoder = new Coalescer(
+      async (inputs) => {
+        const vaeDecode = backend.vaeDecode?.bind(backend);
+        if (!vaeDecode) throw new Error('this package has no vae_decoder');
+        this.counters.vaeDecodeCalls++;
+        const batch = inputs.reduce((n, i) => n + i.rows, 0);
+        const pixels = await vaeDecode(concat(inputs.map((i) => i.latent)), batch); // [B, 3, H, W]
+        return splitRows(
+          pixels,
+          inputs.map((i) => i.rows),
+          batch,
+        );
+      },
+      opts.maxBatch * 2,
+      slots,
+    );
     this.llm = new LlmBatcher(
       () => backend.openLlm(),
       opts.padId,
@@ -85,6 +128,16 @@ export class BatchedModel {
     return this.denoiser.call({ ...input, rows: input.batch });
   }
 
+  /** One-step renderer -> x0 [B, C, h, w]. */
+  render(input: RenderInput): Promise<Float32Array> {
+    return this.renderer.call({ ...input, rows: input.batch });
+  }
+
+  /** Normalised latent [B, C, h, w] -> model pixels [B, 3, H, W]. */
+  vaeDecode(latent: Float32Array, batch: number): Promise<Float32Array> {
+    return this.vaeDecoder.call({ rows: batch, latent });
+  }
+
   decode(stream: DecodeStream): Promise<void> {
     return this.llm.submit(stream);
   }
@@ -97,34 +150,26 @@ export class BatchedModel {
 /** Concatenates denoiser inputs along the batch dimension. */
 export function mergeDenoiseInputs(inputs: DenoiseInput[]): DenoiseInput {
   if (inputs.length === 1) return inputs[0]!;
-  const cat = <T extends Float32Array | BigInt64Array>(parts: T[], make: (n: number) => T): T => {
-    const out = make(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p as never, at);
-      at += p.length;
-    }
-    return out;
-  };
   return {
-    xT: cat(
-      inputs.map((i) => i.xT),
-      (n) => new Float32Array(n),
-    ), // [B, C, H, W]
-    t: cat(
-      inputs.map((i) => i.t),
-      (n) => new Float32Array(n),
-    ), // [B]
-    codes: cat(
-      inputs.map((i) => i.codes),
-      (n) => new BigInt64Array(n),
-    ), // [B, K]
-    mask: cat(
-      inputs.map((i) => i.mask),
-      (n) => new Float32Array(n),
-    ), // [B, K]
+    xT: concat(inputs.map((i) => i.xT)), // [B, C, H, W]
+    t: concat(inputs.map((i) => i.t)), // [B]
+    codes: concat(inputs.map((i) => i.codes)), // [B, K]
+    mask: concat(inputs.map((i) => i.mask)), // [B, K]
     batch: inputs.reduce((n, i) => n + i.batch, 0),
   };
+}
+
+/** Concatenates typed arrays of one kind (the first one itself when there is only one). */
+function concat<T extends Float32Array | BigInt64Array>(parts: T[]): T {
+  if (parts.length === 1) return parts[0]!;
+  const Ctor = parts[0]!.constructor as new (n: number) => T;
+  const out = new Ctor(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p as never, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Splits a [B, ...] array into consecutive parts of the given row counts. */

@@ -15,6 +15,7 @@ import {
   checkCodes,
   checkSteps,
   decodeImages,
+  decodeSteps,
   encodeImage,
   generateFromRows,
   imageNoise,
@@ -55,8 +56,10 @@ export class DdtRuntime implements ModelRuntime {
         temperature: m.generation.temperature,
         topK: m.generation.top_k,
         topP: m.generation.top_p,
-        steps: m.sampler.steps,
+        steps: m.sampler.use_renderer ? 0 : m.sampler.steps,
       },
+      minSteps: m.graphs.renderer ? 0 : m.sampler.min_steps,
+      maxSteps: m.sampler.max_steps,
       maxPromptTokens: m.prompting.max_prompt_tokens,
     };
   }
@@ -166,7 +169,7 @@ export class DdtRuntime implements ModelRuntime {
       const [codesA, codesB] = await Promise.all([encodeImage(p, a), encodeImage(p, b)]);
       const codes = codesA.map((c, j) => (j >= range.from && j < range.to ? codesB[j]! : c));
       const seed = seedForImage(params.seed, 0);
-      const progress = new ProgressReporter(ctx, [{ stage: 'decode', steps: params.steps }]);
+      const progress = new ProgressReporter(ctx, [{ stage: 'decode', steps: decodeSteps(params.steps) }]);
       const [image] = await decodeImages(
         p,
         [{ codes, keep: K, noise: imageNoise(p, seed) }],
@@ -186,7 +189,7 @@ export class DdtRuntime implements ModelRuntime {
     const p = this.parts;
     this.validateDecode(tokens, [keep], params);
     return this.scheduler.run(ctx, async (job) => {
-      const progress = new ProgressReporter(ctx, [{ stage: 'decode', steps: params.steps }]);
+      const progress = new ProgressReporter(ctx, [{ stage: 'decode', steps: decodeSteps(params.steps) }]);
       const noise = imageNoise(p, seedForImage(params.seed, 0));
       const [image] = await decodeImages(p, [{ codes: tokens, keep, noise }], params.steps, job, progress);
       return image!;
@@ -204,7 +207,7 @@ export class DdtRuntime implements ModelRuntime {
     const frames = keeps ?? Array.from({ length: K }, (_, i) => i + 1);
     this.validateDecode(tokens, frames, params);
     return this.scheduler.run(ctx, (job) => {
-      const progress = new ProgressReporter(ctx, [{ stage: 'reveal', steps: params.steps }]);
+      const progress = new ProgressReporter(ctx, [{ stage: 'reveal', steps: decodeSteps(params.steps) }]);
       const noise = imageNoise(p, seedForImage(params.seed, 0));
       const jobs = frames.map((keep) => ({ codes: tokens, keep, noise }));
       return decodeImages(p, jobs, params.steps, job, progress, 'reveal');
@@ -246,7 +249,7 @@ export class DdtRuntime implements ModelRuntime {
   private imageProgress(ctx: JobContext, params: SamplingParams): ProgressReporter {
     return new ProgressReporter(ctx, [
       { stage: 'tokens', steps: this.parts.manifest.tokens.per_image },
-      { stage: 'decode', steps: params.steps },
+      { stage: 'decode', steps: decodeSteps(params.steps) },
     ]);
   }
 }

@@ -1,6 +1,6 @@
-/** Checks the loaded graphs against the manifest: declared input/output names and static dims. */
+/** Checks the loaded graphs against the manifest: declared input/output names, float dtype and static dims. */
 import { ModelPackageError } from './errors.js';
-import type { Manifest } from './manifest.js';
+import { type GraphName, type Manifest, sampleShape } from './manifest.js';
 import { type GraphInfo, type LoadResult, layerNames } from './worker-protocol.js';
 
 interface Expected {
@@ -8,9 +8,11 @@ interface Expected {
   outputs: string[];
 }
 
-export function expectedNames(m: Manifest): Record<'encoder' | 'denoiser' | 'llm', Expected> {
+export function expectedNames(m: Manifest): Partial<Record<GraphName, Expected>> {
   const { encoder, denoiser, llm } = m.graphs;
   const L = llm.num_layers;
+  const plain = (g: { inputs: Record<string, string>; outputs: Record<string, string> } | null) =>
+    g ? { inputs: Object.values(g.inputs), outputs: Object.values(g.outputs) } : undefined;
   return {
     encoder: { inputs: Object.values(encoder.inputs), outputs: Object.values(encoder.outputs) },
     denoiser: { inputs: Object.values(denoiser.inputs), outputs: Object.values(denoiser.outputs) },
@@ -28,6 +30,9 @@ export function expectedNames(m: Manifest): Record<'encoder' | 'denoiser' | 'llm
         ...layerNames(llm.outputs.present_value, L),
       ],
     },
+    renderer: plain(m.graphs.renderer),
+    vae_encoder: plain(m.graphs.vae_encoder),
+    vae_decoder: plain(m.graphs.vae_decoder),
   };
 }
 
@@ -58,6 +63,15 @@ function checkNames(info: GraphInfo, want: Expected): void {
   }
 }
 
+/** Float inputs/outputs must be in the manifest's dtype: the runtime feeds and reads exactly that type. */
+function checkFloatTypes(info: GraphInfo, dtype: Manifest['dtype']): void {
+  for (const [name, type] of Object.entries(info.types)) {
+    if ((type === 'float32' || type === 'float16') && type !== dtype) {
+      throw new ModelPackageError(info.file, `"${name}" is ${type}, manifest.json dtype is ${dtype}`);
+    }
+  }
+}
+
 function checkDim(info: GraphInfo, value: string, axis: number, want: number, what: string): void {
   const dim = info.shapes[value]?.[axis];
   if (typeof dim === 'number' && dim > 0 && dim !== want) {
@@ -71,14 +85,38 @@ function checkDim(info: GraphInfo, value: string, axis: number, want: number, wh
 /** Throws ModelPackageError naming the graph file on the first mismatch. */
 export function checkGraphs(m: Manifest, loaded: LoadResult): void {
   const want = expectedNames(m);
-  checkNames(loaded.encoder, want.encoder);
-  checkNames(loaded.denoiser, want.denoiser);
-  checkNames(loaded.llm, want.llm);
+  for (const name of Object.keys(want) as GraphName[]) {
+    const info = loaded[name];
+    const expected = want[name];
+    if (!expected) continue;
+    if (!info) throw new ModelPackageError(m.graphs[name]!.file, 'graph was not loaded');
+    checkNames(info, expected);
+    checkFloatTypes(info, m.dtype);
+  }
   const K = m.tokens.per_image;
-  checkDim(loaded.encoder, m.graphs.encoder.outputs.codes, 1, K, 'tokens.per_image');
-  checkDim(loaded.denoiser, m.graphs.denoiser.inputs.codes, 1, K, 'tokens.per_image');
-  checkDim(loaded.denoiser, m.graphs.denoiser.inputs.x_t, 2, m.image.size, 'image.size');
-  checkDim(loaded.encoder, m.graphs.encoder.inputs.pixels, 2, m.image.size, 'image.size');
+  const g = m.graphs;
+  // x_t, x0 and the encoder input are [B, C, h, w]: the latent when `latent` is set, else model pixels.
+  const [C, side] = sampleShape(m);
+  const what = m.latent ? ['latent.channels', 'latent.size'] : ['3 (RGB)', 'image.size'];
+  checkDim(loaded.encoder, g.encoder.outputs.codes, 1, K, 'tokens.per_image');
+  checkDim(loaded.denoiser, g.denoiser.inputs.codes, 1, K, 'tokens.per_image');
+  for (const [info, value] of [
+    [loaded.encoder, g.encoder.inputs.pixels],
+    [loaded.denoiser, g.denoiser.inputs.x_t],
+    [loaded.denoiser, g.denoiser.outputs.x0],
+    ...(loaded.renderer && g.renderer ? [[loaded.renderer, g.renderer.outputs.x0]] : []),
+    ...(loaded.vae_encoder && g.vae_encoder ? [[loaded.vae_encoder, g.vae_encoder.outputs.latent]] : []),
+    ...(loaded.vae_decoder && g.vae_decoder ? [[loaded.vae_decoder, g.vae_decoder.inputs.latent]] : []),
+  ] as [GraphInfo, string][]) {
+    checkDim(info, value, 1, C, what[0]!);
+    checkDim(info, value, 2, side, what[1]!);
+  }
+  if (loaded.renderer && g.renderer)
+    checkDim(loaded.renderer, g.renderer.inputs.codes, 1, K, 'tokens.per_image');
+  if (loaded.vae_encoder && g.vae_encoder)
+    checkDim(loaded.vae_encoder, g.vae_encoder.inputs.pixels, 2, m.image.size, 'image.size');
+  if (loaded.vae_decoder && g.vae_decoder)
+    checkDim(loaded.vae_decoder, g.vae_decoder.outputs.pixels, 2, m.image.size, 'image.size');
   const llm = m.graphs.llm;
   checkDim(loaded.llm, llm.outputs.logits, 2, m.vocab.size, 'vocab.size');
   const key0 = layerNames(llm.inputs.past_key, 1)[0]!;

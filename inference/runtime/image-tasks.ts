@@ -1,7 +1,8 @@
 /** Image-producing work of one request: encode, sample image tokens, diffusion-decode, previews. */
 import { type GeneratedImage, type RgbImage, RuntimeError, type SamplingParams } from './api.js';
-import { type DecodeJob, sampleImages } from './diffusion.js';
+import { type DecodeJob, renderImages, sampleImages } from './diffusion.js';
 import type { JobControl } from './job-control.js';
+import { sampleShape } from './manifest.js';
 import type { ModelParts } from './model-parts.js';
 import { imageToTensor, tensorToImage } from './pixels.js';
 import type { ProgressReporter } from './progress.js';
@@ -23,15 +24,22 @@ export function encodeImage(parts: ModelParts, image: RgbImage): Promise<number[
   return parts.model.encode(pixels);
 }
 
-/** Checks the diffusion step count against the manifest's bounds. */
+/** Checks the diffusion step count against the manifest's bounds; 0 (the one-step renderer) needs a renderer. */
 export function checkSteps(parts: ModelParts, steps: number): void {
   const { min_steps, max_steps } = parts.manifest.sampler;
+  if (steps === 0 && parts.manifest.graphs.renderer) return;
   if (!Number.isInteger(steps) || steps < min_steps || steps > max_steps) {
+    const renderer = parts.manifest.graphs.renderer ? ' or 0 (one-step renderer)' : '';
     throw new RuntimeError(
       'invalid_argument',
-      `steps must be an integer in [${min_steps}, ${max_steps}], got ${steps}`,
+      `steps must be an integer in [${min_steps}, ${max_steps}]${renderer}, got ${steps}`,
     );
   }
+}
+
+/** Model calls a decode with `steps` takes, for progress plans: the renderer (steps 0) is one. */
+export function decodeSteps(steps: number): number {
+  return steps === 0 ? 1 : steps;
 }
 
 /** Checks code ids: K of them, each in [0, codebook_size). */
@@ -44,13 +52,16 @@ export function checkCodes(parts: ModelParts, codes: number[]): void {
   }
 }
 
-/** Initial noise of the image with this seed: [3, H, W] from its noise generator. */
+/** Initial noise of the image with this seed: [C, h, w] (latent or pixels) from its noise generator. */
 export function imageNoise(parts: ModelParts, imageSeed: bigint): Float32Array {
-  const size = parts.manifest.image.size;
-  return fillNormal(createNoiseRng(imageSeed), 3 * size * size);
+  const count = sampleShape(parts.manifest).reduce((a, b) => a * b, 1);
+  return fillNormal(createNoiseRng(imageSeed), count);
 }
 
-/** Diffusion-decodes several images in one batched loop; reports 'decode' progress per step. */
+/**
+ * Decodes several images in one batch: the multi-step sampler (steps >= 1, 'decode' progress per step) or
+ * the one-step renderer (steps 0); then, for latent packages, vae_decoder turns the latent into pixels.
+ */
 export async function decodeImages(
   parts: ModelParts,
   jobs: DecodeJob[],
@@ -59,18 +70,34 @@ export async function decodeImages(
   progress?: ProgressReporter,
   stage: 'decode' | 'reveal' = 'decode',
 ): Promise<RgbImage[]> {
-  const x0 = await sampleImages(jobs, (input) => parts.model.denoise(input), {
-    knots: parts.manifest.schedule.knots,
-    perImage: parts.manifest.tokens.per_image,
-    steps,
-    beforeStep: () => {
-      job.throwIfStopped();
-      job.steps++;
-    },
-    afterStep: (i) => progress?.report(stage, i + 1),
-  });
-  const size = jobs[0]!.noise.length;
-  return jobs.map((_, b) => tensorToImage(x0.subarray(b * size, (b + 1) * size), parts.norm));
+  const m = parts.manifest;
+  const K = m.tokens.per_image;
+  const beforeStep = () => {
+    job.throwIfStopped();
+    job.steps++;
+  };
+  let x0: Float32Array; // [B, C, h, w]
+  if (steps === 0) {
+    beforeStep();
+    x0 = await renderImages(jobs, (input) => parts.model.render(input), K);
+    progress?.report(stage, 1);
+  } else {
+    x0 = await sampleImages(jobs, (input) => parts.model.denoise(input), {
+      knots: m.schedule.knots,
+      perImage: K,
+      steps,
+      clampX0: m.latent === null,
+      beforeStep,
+      afterStep: (i) => progress?.report(stage, i + 1),
+    });
+  }
+  let pixels = x0; // [B, 3, H, W]
+  if (m.latent) {
+    job.throwIfStopped();
+    pixels = await parts.model.vaeDecode(x0, jobs.length);
+  }
+  const size = pixels.length / jobs.length;
+  return jobs.map((_, b) => tensorToImage(pixels.subarray(b * size, (b + 1) * size), parts.norm));
 }
 
 export interface ImageRows {
@@ -149,7 +176,10 @@ export async function generateFromRows(
   return images.map((image, i) => ({ image, seed: seeds[i]!, tokens: codes[i]! }));
 }
 
-/** Cheap preview of a partial coarse_to_fine emission: its n codes are the n coarsest (keep = n). */
+/**
+ * Cheap preview of a partial coarse_to_fine emission: its n codes are the n coarsest (keep = n). One renderer
+ * call when the package has a renderer, else a short sampler run.
+ */
 async function previewCodes(
   parts: ModelParts,
   emitted: number[],
@@ -164,7 +194,7 @@ async function previewCodes(
   const [image] = await decodeImages(
     parts,
     [{ codes, keep: emitted.length, noise: imageNoise(parts, seed) }],
-    Math.min(PREVIEW_STEPS, parts.manifest.sampler.max_steps),
+    parts.manifest.graphs.renderer ? 0 : Math.min(PREVIEW_STEPS, parts.manifest.sampler.max_steps),
     job,
   );
   return image!;

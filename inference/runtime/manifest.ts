@@ -42,6 +42,21 @@ const denoiserSpec = graphSpec.extend({
   outputs: z.object({ x0: z.string() }),
 });
 
+const rendererSpec = graphSpec.extend({
+  inputs: z.object({ codes: z.string(), mask: z.string() }),
+  outputs: z.object({ x0: z.string() }),
+});
+
+const vaeEncoderSpec = graphSpec.extend({
+  inputs: z.object({ pixels: z.string() }),
+  outputs: z.object({ latent: z.string() }),
+});
+
+const vaeDecoderSpec = graphSpec.extend({
+  inputs: z.object({ latent: z.string() }),
+  outputs: z.object({ pixels: z.string() }),
+});
+
 export const manifestSchema = z.object({
   format: z.literal('ddt-model-package'),
   format_version: z.literal(1),
@@ -73,6 +88,8 @@ export const manifestSchema = z.object({
     steps: positiveInt,
     min_steps: positiveInt,
     max_steps: positiveInt,
+    // true: decode with the one-step renderer unless a request asks for steps >= 1 (needs graphs.renderer)
+    use_renderer: z.boolean().default(false),
   }),
   vocab: z.object({
     size: positiveInt,
@@ -106,16 +123,22 @@ export const manifestSchema = z.object({
     encoder: encoderSpec,
     denoiser: denoiserSpec,
     llm: llmGraphSpec,
-    renderer: graphSpec.nullable().optional(),
-    vae_encoder: graphSpec.nullable().optional(),
-    vae_decoder: graphSpec.nullable().optional(),
+    renderer: rendererSpec.nullable().default(null),
+    vae_encoder: vaeEncoderSpec.nullable().default(null),
+    vae_decoder: vaeDecoderSpec.nullable().default(null),
   }),
   tokenizer: z.string().min(1),
   training: z.unknown().optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
-export type GraphName = 'encoder' | 'denoiser' | 'llm';
+export type GraphName = keyof Manifest['graphs'];
+export type OptionalGraph = 'renderer' | 'vae_encoder' | 'vae_decoder';
+
+/** Shape [C, h, w] of what the denoiser and renderer work on: the normalised latent, or model pixels. */
+export function sampleShape(m: Manifest): [number, number, number] {
+  return m.latent ? [m.latent.channels, m.latent.size, m.latent.size] : [3, m.image.size, m.image.size];
+}
 
 /** Reads and validates `<dir>/manifest.json` (schema and internal consistency). */
 export async function readManifest(dir: string): Promise<Manifest> {
@@ -174,6 +197,12 @@ function checkConsistency(m: Manifest, file: string): void {
   if (sampler.min_steps > sampler.steps || sampler.steps > sampler.max_steps) {
     fail('sampler: need min_steps <= steps <= max_steps');
   }
-  if (m.latent !== null) fail('latent-space packages (VAE graphs) are not supported by this runtime yet');
+  const vae = [m.graphs.vae_encoder, m.graphs.vae_decoder].filter((g) => g !== null).length;
+  if (m.latent !== null && vae !== 2)
+    fail('latent is set: graphs.vae_encoder and graphs.vae_decoder are required');
+  if (m.latent === null && vae !== 0)
+    fail('graphs.vae_encoder/vae_decoder need "latent" (channels, size, shift, scale)');
+  if (m.latent !== null && m.latent.scale === 0) fail('latent.scale must be non-zero');
+  if (sampler.use_renderer && m.graphs.renderer === null) fail('sampler.use_renderer needs graphs.renderer');
   if (m.image.std.some((s) => s === 0)) fail('image.std must be non-zero');
 }

@@ -2,7 +2,7 @@
  * What the runtime needs from the graphs, as plain async functions over typed arrays. The worker
  * implementation spreads batches over a pool of model workers; tests substitute stubs.
  */
-import type { DenoiseInput } from './diffusion.js';
+import type { DenoiseInput, RenderInput } from './diffusion.js';
 import type { LlmSession } from './llm-batch.js';
 import type { WorkerClient } from './worker-client.js';
 
@@ -11,6 +11,10 @@ export interface ModelBackend {
   encode(pixels: Float32Array, batch: number): Promise<BigInt64Array>;
   /** One denoiser evaluation -> x0 [B, C, H, W]. */
   denoise(input: DenoiseInput): Promise<Float32Array>;
+  /** One-step renderer: codes [B, K] + mask [B, K] -> x0 [B, C, h, w]. Only packages with graphs.renderer. */
+  render?(input: RenderInput): Promise<Float32Array>;
+  /** Normalised latent [B, C, h, w] -> model pixels [B, 3, H, W]. Only latent (VAE) packages. */
+  vaeDecode?(latent: Float32Array, batch: number): Promise<Float32Array>;
   /** A new LLM batch session (KV cache stays in one worker). */
   openLlm(): LlmSession;
   readonly parallelism: number; // independent batches that can run at once
@@ -34,6 +38,15 @@ export class WorkerBackend implements ModelBackend {
   async denoise(input: DenoiseInput): Promise<Float32Array> {
     const { xT, t, codes, mask, batch } = input;
     return this.pick().call({ op: 'denoise', xT, t, codes, mask, batch });
+  }
+
+  async render(input: RenderInput): Promise<Float32Array> {
+    const { codes, mask, batch } = input;
+    return this.pick().call({ op: 'render', codes, mask, batch });
+  }
+
+  async vaeDecode(latent: Float32Array, batch: number): Promise<Float32Array> {
+    return this.pick().call({ op: 'vaeDecode', latent, batch });
   }
 
   openLlm(): LlmSession {

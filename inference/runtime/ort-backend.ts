@@ -3,6 +3,7 @@
  * session.run blocks its thread for the whole run.
  */
 import * as ort from 'onnxruntime-node';
+import { fromHalfArray, toHalfArray } from './half-float.js';
 import type { SessionTuning } from './worker-protocol.js';
 
 /** The requested execution provider cannot be used (its message starts with "execution provider"). */
@@ -19,6 +20,8 @@ export interface GraphSession {
   readonly outputNames: readonly string[];
   /** Static dims per value name (strings/-1 for dynamic ones). */
   readonly shapes: Record<string, readonly (number | string)[]>;
+  /** Element type per value name ('float16', 'int64', ...). */
+  readonly types: Record<string, string>;
   run(feeds: Feeds): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
@@ -58,13 +61,17 @@ export async function openGraph(
     );
   }
   const shapes: Record<string, readonly (number | string)[]> = {};
+  const types: Record<string, string> = {};
   for (const meta of [...session.inputMetadata, ...session.outputMetadata]) {
-    if (meta.isTensor) shapes[meta.name] = meta.shape;
+    if (!meta.isTensor) continue;
+    shapes[meta.name] = meta.shape;
+    types[meta.name] = meta.type;
   }
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     shapes,
+    types,
     run: (feeds) => session.run(feeds),
     release: () => session.release(),
   };
@@ -78,11 +85,13 @@ export function int64Tensor(data: BigInt64Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('int64', data, dims);
 }
 
-/** Reads a float32 or float16 tensor as float32 values. */
-export function readFloat(t: ort.Tensor): Float32Array {
-  if (t.type === 'float32') return t.data as Float32Array;
-  if (t.type === 'float16') return Float32Array.from(t.data as Uint16Array, halfToFloat);
-  throw new Error(`expected a float tensor, got ${t.type}`);
+/** Reads a float32 or float16 tensor as float32 values; [start, end) limits the conversion to a slice. */
+export function readFloat(t: ort.Tensor, start = 0, end = t.size): Float32Array {
+  if (t.type === 'float32') return (t.data as Float32Array).subarray(start, end);
+  if (t.type !== 'float16') throw new Error(`expected a float tensor, got ${t.type}`);
+  // Node 20: Uint16Array of half bits; a runtime with Float16Array hands out real values instead.
+  if (t.data instanceof Uint16Array) return fromHalfArray(t.data, start, end);
+  return Float32Array.from(t.data as unknown as Iterable<number>).subarray(start, end);
 }
 
 export function readInt64(t: ort.Tensor): BigInt64Array {
@@ -90,10 +99,10 @@ export function readInt64(t: ort.Tensor): BigInt64Array {
   return t.data as BigInt64Array;
 }
 
-/** A float input in the graph's dtype (float16 graphs get converted values). */
+/** A float input in the graph's dtype (float16 graphs get values rounded to half, ties to even). */
 export function floatInput(data: Float32Array, dims: number[], dtype: 'float32' | 'float16'): ort.Tensor {
   if (dtype === 'float32') return floatTensor(data, dims);
-  return new ort.Tensor('float16', Uint16Array.from(data, floatToHalf), dims);
+  return new ort.Tensor('float16', toHalfArray(data), dims);
 }
 
 /** Zero-length float tensor (an empty KV cache, P = 0). */
@@ -103,7 +112,7 @@ export function emptyFloat(dims: number[], dtype: 'float32' | 'float16'): ort.Te
     : new ort.Tensor('float16', new Uint16Array(0), dims);
 }
 
-/** Copies rows `rows` of a [B, ...] tensor into a new [rows.length, ...] tensor. */
+/** Copies rows `rows` of a [B, ...] tensor into a new [rows.length, ...] tensor (any dtype, bits unchanged). */
 export function selectRows(t: ort.Tensor, rows: number[]): ort.Tensor {
   const rowSize = t.dims.slice(1).reduce((a, b) => a * b, 1);
   const src = t.data as Float32Array | Uint16Array;
@@ -114,26 +123,4 @@ export function selectRows(t: ort.Tensor, rows: number[]): ort.Tensor {
     out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
   });
   return new ort.Tensor(t.type as 'float32', out as Float32Array, [rows.length, ...t.dims.slice(1)]);
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-function floatToHalf(v: number): number {
-  f32[0] = v;
-  const x = u32[0]!;
-  const sign = (x >> 16) & 0x8000;
-  const exp = ((x >> 23) & 0xff) - 127 + 15;
-  const mant = x & 0x7fffff;
-  if (exp >= 31) return sign | (((x >> 23) & 0xff) === 0xff && mant ? 0x7e00 : 0x7c00);
-  if (exp <= 0) return exp < -10 ? sign : sign | ((mant | 0x800000) >> (14 - exp));
-  return sign | (exp << 10) | (mant >> 13);
 }

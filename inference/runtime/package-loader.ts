@@ -3,15 +3,16 @@
  * workers, warm every graph up with one tiny inference, and only then hand out a ModelRuntime.
  */
 import { access, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { type ModelRuntime, RuntimeError } from './api.js';
 import { BatchedModel } from './batched-model.js';
 import { DdtRuntime } from './ddt-runtime.js';
 import { ModelPackageError } from './errors.js';
 import { checkGraphs } from './graph-checks.js';
-import { type Manifest, readManifest } from './manifest.js';
+import { type Manifest, readManifest, sampleShape } from './manifest.js';
 import { type ModelBackend, WorkerBackend } from './model-backend.js';
 import { imageNorm, type ModelParts, sequenceVocab } from './model-parts.js';
+import { externalDataRefs } from './onnx-external-data.js';
 import { Scheduler } from './scheduler.js';
 import { loadTextTokenizer } from './text-tokenizer.js';
 import { buildVocabMasks } from './vocab-masks.js';
@@ -85,6 +86,8 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
           provider: opts.executionProvider,
           dtype: manifest.dtype,
           graphs: manifest.graphs,
+          latent: manifest.latent,
+          sampleShape: sampleShape(manifest),
           tuning: opts.sessionTuning,
         }),
       ),
@@ -129,23 +132,67 @@ async function checkFiles(dir: string, m: Manifest): Promise<void> {
       throw new ModelPackageError(join(dir, file), `missing file (declared in manifest.json ${field})`);
     }
   }
+  for (const g of Object.values(m.graphs)) if (g) await checkExternalData(dir, join(dir, g.file));
 }
 
-/** One tiny inference per graph: encoder on a grey image, one denoiser step, LLM prefill + one step. */
+/** Every external data file a graph references (e.g. llm.onnx.data) lies inside the package and is long enough. */
+async function checkExternalData(dir: string, graphFile: string): Promise<void> {
+  const refs = (await externalDataRefs(graphFile)) ?? []; // unreadable graph: ORT reports it at load
+  const need = new Map<string, number>();
+  for (const r of refs) need.set(r.location, Math.max(need.get(r.location) ?? 0, r.end));
+  for (const [location, end] of need) {
+    const file = join(dirname(graphFile), location);
+    const inside = relative(dir, file);
+    if (isAbsolute(location) || inside.startsWith('..') || isAbsolute(inside)) {
+      throw new ModelPackageError(
+        graphFile,
+        `external data "${location}" lies outside the package directory`,
+      );
+    }
+    const size = await stat(file).then(
+      (st) => st.size,
+      () => undefined,
+    );
+    if (size === undefined) {
+      throw new ModelPackageError(file, `missing external data file (weights of ${graphFile})`);
+    }
+    if (size < end) {
+      throw new ModelPackageError(file, `external data file is ${size} bytes, ${graphFile} needs ${end}`);
+    }
+  }
+}
+
+/**
+ * One tiny inference per graph: (vae_encoder +) encoder on a grey image, one denoiser step, the renderer,
+ * vae_decoder, LLM prefill + one step. Output sizes are checked, since dynamic dims escape checkGraphs.
+ */
 async function warmUp(backend: ModelBackend, m: Manifest): Promise<void> {
   const K = m.tokens.per_image;
   const plane = 3 * m.image.size * m.image.size;
+  const sample = sampleShape(m).reduce((a, b) => a * b, 1); // [C, h, w] of x_t / x0
+  const expectLength = (what: string, got: Float32Array, want: number) => {
+    if (got.length !== want) throw new Error(`${what} returned ${got.length} values, expected ${want}`);
+  };
   try {
     const codes = await backend.encode(new Float32Array(plane), 1); // [1, K]
     if (codes.length !== K) throw new Error(`encoder returned ${codes.length} codes, expected ${K}`);
+    const mask = new Float32Array(K).fill(1); // [1, K]
     const x0 = await backend.denoise({
-      xT: new Float32Array(plane), // [1, 3, H, W]
+      xT: new Float32Array(sample), // [1, C, h, w]
       t: Float32Array.of(1), // [1]
       codes, // [1, K]
-      mask: new Float32Array(K).fill(1), // [1, K]
+      mask,
       batch: 1,
     });
-    if (x0.length !== plane) throw new Error(`denoiser returned ${x0.length} values, expected ${plane}`);
+    expectLength('denoiser', x0, sample);
+    if (m.graphs.renderer) {
+      if (!backend.render) throw new Error('backend cannot run the renderer');
+      expectLength('renderer', await backend.render({ codes, mask, batch: 1 }), sample);
+    }
+    if (m.latent) {
+      if (!backend.vaeDecode) throw new Error('backend cannot run vae_decoder');
+      expectLength('vae_decoder', await backend.vaeDecode(x0, 1), plane);
+    }
     const llm = backend.openLlm();
     const s = m.vocab.special;
     const logits = await llm.prefill(

@@ -19,7 +19,10 @@ export interface LoadRequest {
   dir: string;
   provider: ExecutionProvider;
   dtype: Manifest['dtype'];
-  graphs: Pick<Manifest['graphs'], 'encoder' | 'denoiser' | 'llm'>;
+  graphs: Manifest['graphs'];
+  // Optional so that older callers (bench/) still load pixel-space packages unchanged.
+  latent?: Manifest['latent']; // set: encode runs vae_encoder + normalisation first, vaeDecode is available
+  sampleShape?: [number, number, number]; // [C, h, w] of x_t / x0; default [3, side, side] from the data
   tuning?: SessionTuning;
 }
 
@@ -28,13 +31,32 @@ export interface GraphInfo {
   inputNames: string[];
   outputNames: string[];
   shapes: Record<string, (number | string)[]>;
+  types: Record<string, string>;
 }
 
-export type LoadResult = Record<'encoder' | 'denoiser' | 'llm', GraphInfo>;
+/** Info of every graph the worker opened (the optional ones only when the manifest declares them). */
+export type LoadResult = Record<'encoder' | 'denoiser' | 'llm', GraphInfo> &
+  Partial<Record<'renderer' | 'vae_encoder' | 'vae_decoder', GraphInfo>>;
 
+/** Model pixels -> codes; for latent packages vae_encoder and (z - shift) * scale run first, in the worker. */
 export interface EncodeRequest {
   op: 'encode';
   pixels: Float32Array; // [B, 3, H, W]
+  batch: number;
+}
+
+/** One-step renderer: codes + mask -> x0 [B, C, h, w] (all kept codes visible, no noise). */
+export interface RenderRequest {
+  op: 'render';
+  codes: BigInt64Array; // [B, K]
+  mask: Float32Array; // [B, K]
+  batch: number;
+}
+
+/** Normalised latent -> model pixels: z / scale + shift, then vae_decoder. */
+export interface VaeDecodeRequest {
+  op: 'vaeDecode';
+  latent: Float32Array; // [B, C, h, w]
   batch: number;
 }
 
@@ -84,6 +106,8 @@ export type WorkerRequest =
   | LoadRequest
   | EncodeRequest
   | DenoiseRequest
+  | RenderRequest
+  | VaeDecodeRequest
   | PrefillRequest
   | StepRequest
   | KeepRowsRequest
@@ -93,6 +117,8 @@ export interface WorkerResults {
   load: LoadResult;
   encode: BigInt64Array; // [B, K]
   denoise: Float32Array; // [B, C, H, W]
+  render: Float32Array; // [B, C, h, w]
+  vaeDecode: Float32Array; // [B, 3, H, W]
   llmPrefill: Float32Array; // [B, V]
   llmStep: Float32Array; // [B, V]
   llmKeepRows: null;

@@ -29,6 +29,9 @@ interface Loaded {
   encoder: GraphSession;
   denoiser: GraphSession;
   llm: GraphSession;
+  renderer: GraphSession | undefined;
+  vaeEncoder: GraphSession | undefined;
+  vaeDecoder: GraphSession | undefined;
   pastKeys: string[];
   pastValues: string[];
   presentKeys: string[];
@@ -51,15 +54,22 @@ async function load(req: LoadRequest): Promise<LoadResult> {
       throw new Error(`${join(req.dir, file)}: cannot load ONNX graph: ${(err as Error).message}`);
     }
   };
-  const encoder = await open(req.graphs.encoder.file);
-  const denoiser = await open(req.graphs.denoiser.file);
-  const llm = await open(req.graphs.llm.file);
+  const g = req.graphs;
+  const encoder = await open(g.encoder.file);
+  const denoiser = await open(g.denoiser.file);
+  const llm = await open(g.llm.file);
+  const renderer = g.renderer ? await open(g.renderer.file) : undefined;
+  const vaeEncoder = g.vae_encoder ? await open(g.vae_encoder.file) : undefined;
+  const vaeDecoder = g.vae_decoder ? await open(g.vae_decoder.file) : undefined;
   const { llm: spec } = req.graphs;
   model = {
     req,
     encoder,
     denoiser,
     llm,
+    renderer,
+    vaeEncoder,
+    vaeDecoder,
     pastKeys: layerNames(spec.inputs.past_key, spec.num_layers),
     pastValues: layerNames(spec.inputs.past_value, spec.num_layers),
     presentKeys: layerNames(spec.outputs.present_key, spec.num_layers),
@@ -70,11 +80,15 @@ async function load(req: LoadRequest): Promise<LoadResult> {
     inputNames: [...g.inputNames],
     outputNames: [...g.outputNames],
     shapes: Object.fromEntries(Object.entries(g.shapes).map(([k, v]) => [k, [...v]])),
+    types: { ...g.types },
   });
   return {
-    encoder: info(req.graphs.encoder.file, encoder),
-    denoiser: info(req.graphs.denoiser.file, denoiser),
-    llm: info(req.graphs.llm.file, llm),
+    encoder: info(g.encoder.file, encoder),
+    denoiser: info(g.denoiser.file, denoiser),
+    llm: info(g.llm.file, llm),
+    ...(g.renderer && renderer ? { renderer: info(g.renderer.file, renderer) } : {}),
+    ...(g.vae_encoder && vaeEncoder ? { vae_encoder: info(g.vae_encoder.file, vaeEncoder) } : {}),
+    ...(g.vae_decoder && vaeDecoder ? { vae_decoder: info(g.vae_decoder.file, vaeDecoder) } : {}),
   };
 }
 
@@ -83,13 +97,43 @@ function loaded(): Loaded {
   return model;
 }
 
-/** Last-position logits of every row: [B, S, V] -> [B, V]. */
+/** Last-position logits of every row: [B, S, V] -> [B, V]. Converts only those rows (float16: V per row). */
 function lastLogits(logits: OrtTensor): Float32Array {
   const [B, S, V] = logits.dims as [number, number, number];
-  const all = readFloat(logits);
   const out = new Float32Array(B * V);
-  for (let b = 0; b < B; b++) out.set(all.subarray((b * S + S - 1) * V, (b * S + S) * V), b * V);
+  for (let b = 0; b < B; b++) out.set(readFloat(logits, (b * S + S - 1) * V, (b * S + S) * V), b * V);
   return out;
+}
+
+/** [C, h, w] of denoiser/renderer/vae_decoder data: from the load request, else square RGB. */
+function sampleDims(m: Loaded, perImage: number): number[] {
+  return m.req.sampleShape ?? [3, Math.round(Math.sqrt(perImage / 3)), Math.round(Math.sqrt(perImage / 3))];
+}
+
+/** Runs a graph and returns one named output, or says which graph left it out. */
+async function runFor(graph: GraphSession, what: string, feeds: Record<string, OrtTensor>, output: string) {
+  const out = await graph.run(feeds);
+  const t = out[output];
+  if (!t) throw new Error(`${what} did not return ${output}`);
+  return t;
+}
+
+/** Model pixels [B, 3, H, W] -> encoder input: the pixels, or the normalised latent (z - shift) * scale. */
+async function encoderInput(m: Loaded, pixels: Float32Array, batch: number): Promise<OrtTensor> {
+  const side = Math.round(Math.sqrt(pixels.length / batch / 3));
+  const dims = [batch, 3, side, side];
+  const { latent } = m.req;
+  const g = m.req.graphs.vae_encoder;
+  if (!latent || !g || !m.vaeEncoder) return floatInput(pixels, dims, m.req.dtype);
+  const out = await runFor(
+    m.vaeEncoder,
+    'vae_encoder',
+    { [g.inputs.pixels]: floatInput(pixels, dims, m.req.dtype) },
+    g.outputs.latent,
+  );
+  const z = Float32Array.from(readFloat(out)); // [B, C, h, w]
+  for (let i = 0; i < z.length; i++) z[i] = (z[i]! - latent.shift) * latent.scale;
+  return floatInput(z, [...out.dims], m.req.dtype);
 }
 
 async function runLlm(
@@ -133,31 +177,44 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     case 'encode': {
       const m = loaded();
       const g = m.req.graphs.encoder;
-      const plane = req.pixels.length / req.batch / 3;
-      const side = Math.round(Math.sqrt(plane));
-      const out = await m.encoder.run({
-        [g.inputs.pixels]: floatInput(req.pixels, [req.batch, 3, side, side], m.req.dtype),
-      });
-      const codes = out[g.outputs.codes];
-      if (!codes) throw new Error(`encoder did not return ${g.outputs.codes}`);
+      const input = await encoderInput(m, req.pixels, req.batch);
+      const codes = await runFor(m.encoder, 'encoder', { [g.inputs.pixels]: input }, g.outputs.codes);
       return BigInt64Array.from(readInt64(codes));
     }
     case 'denoise': {
       const m = loaded();
       const g = m.req.graphs.denoiser;
       const K = req.codes.length / req.batch;
-      const perImage = req.xT.length / req.batch;
-      const side = Math.round(Math.sqrt(perImage / 3));
       const dtype = m.req.dtype;
-      const out = await m.denoiser.run({
-        [g.inputs.x_t]: floatInput(req.xT, [req.batch, 3, side, side], dtype),
+      const feeds = {
+        [g.inputs.x_t]: floatInput(req.xT, [req.batch, ...sampleDims(m, req.xT.length / req.batch)], dtype),
         [g.inputs.t]: floatInput(req.t, [req.batch], dtype),
         [g.inputs.codes]: int64Tensor(req.codes, [req.batch, K]),
         [g.inputs.mask]: floatInput(req.mask, [req.batch, K], dtype),
-      });
-      const x0 = out[g.outputs.x0];
-      if (!x0) throw new Error(`denoiser did not return ${g.outputs.x0}`);
-      return Float32Array.from(readFloat(x0));
+      };
+      return Float32Array.from(readFloat(await runFor(m.denoiser, 'denoiser', feeds, g.outputs.x0)));
+    }
+    case 'render': {
+      const m = loaded();
+      const g = m.req.graphs.renderer;
+      if (!g || !m.renderer) throw new Error('this package has no renderer graph');
+      const K = req.codes.length / req.batch;
+      const feeds = {
+        [g.inputs.codes]: int64Tensor(req.codes, [req.batch, K]),
+        [g.inputs.mask]: floatInput(req.mask, [req.batch, K], m.req.dtype),
+      };
+      return Float32Array.from(readFloat(await runFor(m.renderer, 'renderer', feeds, g.outputs.x0)));
+    }
+    case 'vaeDecode': {
+      const m = loaded();
+      const g = m.req.graphs.vae_decoder;
+      const { latent } = m.req;
+      if (!g || !m.vaeDecoder || !latent) throw new Error('this package has no vae_decoder graph');
+      const z = new Float32Array(req.latent.length); // undo the normalisation: z / scale + shift
+      for (let i = 0; i < z.length; i++) z[i] = req.latent[i]! / latent.scale + latent.shift;
+      const dims = [req.batch, ...sampleDims(m, z.length / req.batch)];
+      const feeds = { [g.inputs.latent]: floatInput(z, dims, m.req.dtype) };
+      return Float32Array.from(readFloat(await runFor(m.vaeDecoder, 'vae_decoder', feeds, g.outputs.pixels)));
     }
     case 'llmPrefill':
       kvSessions.delete(req.sessionId);
