@@ -36,10 +36,8 @@ export class UserActions {
   async sendMessage(userId: string, channelId: string, input: UserMessageInput): Promise<MessageRecord> {
     const channel = this.state.channels.get(channelId);
     if (!channel) throw new ImpossibleActionError(`unknown channel ${channelId}`);
-    const member = channel.guildId
-      ? this.state.member(channel.guildId, userId)
-      : channel.recipientIds.includes(userId);
-    if (!member) throw new ImpossibleActionError(`user ${userId} cannot post in ${channelId}`);
+    if (!this.state.inChannel(channel, userId))
+      throw new ImpossibleActionError(`user ${userId} cannot post in ${channelId}`);
     let content = input.content ?? '';
     if (input.mentionBot) content = `<@${this.state.bot.id}> ${content}`.trimEnd();
     if ([...content].length > this.limits.maxContentLength)

@@ -2,6 +2,7 @@ import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from '
 import type { BotContext } from '../context.js';
 import { checkText, toAttachmentInfo } from '../interactions/policy.js';
 import { askImage } from '../interactions/text-jobs.js';
+import { imageOption } from './common-options.js';
 import { readOptions } from './read-options.js';
 
 export const data = {
@@ -13,14 +14,7 @@ export const data = {
     fr: 'Poser une question sur une image',
   },
   options: [
-    {
-      name: 'image',
-      name_localizations: { de: 'bild', fr: 'image' },
-      description: 'The image',
-      description_localizations: { de: 'Das Bild', fr: 'L’image' },
-      type: ApplicationCommandOptionType.Attachment,
-      required: true,
-    },
+    imageOption('The image', { de: 'Das Bild', fr: 'L’image' }),
     {
       name: 'question',
       name_localizations: { de: 'frage', fr: 'question' },

@@ -1,14 +1,8 @@
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext } from '../context.js';
-import {
-  acquireTicket,
-  guard,
-  holdingTicket,
-  precheckAttachments,
-  readImages,
-  toAttachmentInfo,
-} from '../interactions/policy.js';
-import { createJobFor, runJobInReply } from '../interactions/start-job.js';
+import { guard, toAttachmentInfo } from '../interactions/policy.js';
+import { prepareImages } from '../interactions/prepare-images.js';
+import { startImageJob } from '../interactions/start-job.js';
 import { readOptions } from './read-options.js';
 
 const image = <N extends string>(name: N, de: string, fr: string, description: string) =>
@@ -44,13 +38,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   const options = readOptions(interaction, data);
   const settings = guard(ctx, interaction, 'blend');
   const attachments = [toAttachmentInfo(options.image_a), toAttachmentInfo(options.image_b)];
-  precheckAttachments(ctx, attachments, interaction.attachmentSizeLimit);
+  const images = prepareImages(ctx, interaction, attachments);
   const amount = options.amount ?? settings.defaultBlendAmount;
-  const ticket = acquireTicket(ctx, interaction.user.id, settings);
-  const job = await holdingTicket(ticket, async () => {
-    await interaction.deferReply();
-    const images = await readImages(ctx, attachments, interaction.attachmentSizeLimit);
-    return createJobFor(ctx, interaction, { kind: 'blend', amount }, images);
-  });
-  await runJobInReply(ctx, interaction, job, ticket);
+  await startImageJob(ctx, interaction, settings, { kind: 'blend', amount }, images);
 }

@@ -1,7 +1,8 @@
-import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from 'discord.js';
+import type { ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext } from '../context.js';
 import { toAttachmentInfo } from '../interactions/policy.js';
 import { captionImage } from '../interactions/text-jobs.js';
+import { imageOption } from './common-options.js';
 import { readOptions } from './read-options.js';
 
 export const data = {
@@ -10,14 +11,7 @@ export const data = {
   description: 'Describe an image in words',
   description_localizations: { de: 'Ein Bild in Worten beschreiben', fr: 'Décrire une image avec des mots' },
   options: [
-    {
-      name: 'image',
-      name_localizations: { de: 'bild', fr: 'image' },
-      description: 'The image to describe',
-      description_localizations: { de: 'Das zu beschreibende Bild', fr: 'L’image à décrire' },
-      type: ApplicationCommandOptionType.Attachment,
-      required: true,
-    },
+    imageOption('The image to describe', { de: 'Das zu beschreibende Bild', fr: 'L’image à décrire' }),
   ],
 } as const;
 

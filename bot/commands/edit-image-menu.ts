@@ -1,9 +1,7 @@
 import { ApplicationCommandType, type MessageContextMenuCommandInteraction } from 'discord.js';
-import { encodeCustomId } from '../components/custom-id.js';
-import { textModal } from '../components/modals.js';
+import { editInstructionModal } from '../components/modals.js';
 import type { BotContext } from '../context.js';
-import { pickMessageImage } from '../interactions/message-image.js';
-import { guard, precheckAttachments } from '../interactions/policy.js';
+import { openImageModal } from '../interactions/open-image-modal.js';
 
 export const data = {
   name: 'Edit image…',
@@ -15,8 +13,5 @@ export async function execute(
   interaction: MessageContextMenuCommandInteraction,
   ctx: BotContext,
 ): Promise<void> {
-  guard(ctx, interaction, 'edit');
-  precheckAttachments(ctx, [pickMessageImage(interaction.targetMessage)], interaction.attachmentSizeLimit);
-  const customId = encodeCustomId({ action: 'edit-msg', id: interaction.targetId });
-  await interaction.showModal(textModal(customId, 'Edit this image', 'Instruction', 'Make the square green'));
+  await openImageModal(ctx, interaction, 'edit', 'edit-msg', editInstructionModal);
 }

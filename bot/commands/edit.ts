@@ -1,15 +1,9 @@
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext } from '../context.js';
-import {
-  acquireTicket,
-  checkText,
-  guard,
-  holdingTicket,
-  precheckAttachments,
-  readImages,
-  toAttachmentInfo,
-} from '../interactions/policy.js';
-import { createJobFor, runJobInReply } from '../interactions/start-job.js';
+import { checkText, guard, toAttachmentInfo } from '../interactions/policy.js';
+import { prepareImages } from '../interactions/prepare-images.js';
+import { startImageJob } from '../interactions/start-job.js';
+import { imageOption, seedOption } from './common-options.js';
 import { readOptions } from './read-options.js';
 
 export const data = {
@@ -21,14 +15,7 @@ export const data = {
     fr: 'Modifier une image selon une consigne',
   },
   options: [
-    {
-      name: 'image',
-      name_localizations: { de: 'bild', fr: 'image' },
-      description: 'The image to edit',
-      description_localizations: { de: 'Das zu bearbeitende Bild', fr: 'L’image à modifier' },
-      type: ApplicationCommandOptionType.Attachment,
-      required: true,
-    },
+    imageOption('The image to edit', { de: 'Das zu bearbeitende Bild', fr: 'L’image à modifier' }),
     {
       name: 'instruction',
       name_localizations: { de: 'anweisung', fr: 'consigne' },
@@ -38,18 +25,7 @@ export const data = {
       required: true,
       max_length: 1000,
     },
-    {
-      name: 'seed',
-      name_localizations: { de: 'seed', fr: 'graine' },
-      description: 'Seed for reproducible results',
-      description_localizations: {
-        de: 'Startwert für wiederholbare Ergebnisse',
-        fr: 'Graine pour des résultats reproductibles',
-      },
-      type: ApplicationCommandOptionType.Integer,
-      min_value: 0,
-      max_value: Number.MAX_SAFE_INTEGER,
-    },
+    seedOption,
   ],
 } as const;
 
@@ -57,14 +33,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   const options = readOptions(interaction, data);
   const settings = guard(ctx, interaction, 'edit');
   const instruction = checkText(ctx, options.instruction, 'instruction');
-  const attachment = toAttachmentInfo(options.image);
-  precheckAttachments(ctx, [attachment], interaction.attachmentSizeLimit);
-  const ticket = acquireTicket(ctx, interaction.user.id, settings);
-  const job = await holdingTicket(ticket, async () => {
-    await interaction.deferReply();
-    const images = await readImages(ctx, [attachment], interaction.attachmentSizeLimit);
-    const seed = options.seed?.toString();
-    return createJobFor(ctx, interaction, { kind: 'edit', instruction, count: 1, seed }, images);
-  });
-  await runJobInReply(ctx, interaction, job, ticket);
+  const images = prepareImages(ctx, interaction, [toAttachmentInfo(options.image)]);
+  const seed = options.seed?.toString();
+  await startImageJob(ctx, interaction, settings, { kind: 'edit', instruction, count: 1, seed }, images);
 }

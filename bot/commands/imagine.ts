@@ -1,7 +1,8 @@
 import { ApplicationCommandOptionType, type ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext } from '../context.js';
-import { acquireTicket, checkText, guard, holdingTicket, resolveCount } from '../interactions/policy.js';
-import { createJobFor, runJobInReply } from '../interactions/start-job.js';
+import { checkText, guard, resolveCount } from '../interactions/policy.js';
+import { startImageJob } from '../interactions/start-job.js';
+import { seedOption } from './common-options.js';
 import { readOptions } from './read-options.js';
 
 export const data = {
@@ -31,18 +32,7 @@ export const data = {
       min_value: 1,
       max_value: 4,
     },
-    {
-      name: 'seed',
-      name_localizations: { de: 'seed', fr: 'graine' },
-      description: 'Seed for reproducible results',
-      description_localizations: {
-        de: 'Startwert für wiederholbare Ergebnisse',
-        fr: 'Graine pour des résultats reproductibles',
-      },
-      type: ApplicationCommandOptionType.Integer,
-      min_value: 0,
-      max_value: Number.MAX_SAFE_INTEGER,
-    },
+    seedOption,
   ],
 } as const;
 
@@ -51,10 +41,6 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   const settings = guard(ctx, interaction, 'imagine');
   const prompt = checkText(ctx, options.prompt);
   const count = resolveCount(ctx, settings, options.count);
-  const ticket = acquireTicket(ctx, interaction.user.id, settings);
-  const job = await holdingTicket(ticket, async () => {
-    await interaction.deferReply();
-    return createJobFor(ctx, interaction, { kind: 'imagine', prompt, count, seed: options.seed?.toString() });
-  });
-  await runJobInReply(ctx, interaction, job, ticket);
+  const seed = options.seed?.toString();
+  await startImageJob(ctx, interaction, settings, { kind: 'imagine', prompt, count, seed });
 }

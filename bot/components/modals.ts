@@ -31,3 +31,13 @@ export function textModal(
     ],
   };
 }
+
+/** The modal that asks for an edit instruction (Edit button, "Edit image…" menu). */
+export function editInstructionModal(customId: string): APIModalInteractionResponseCallbackData {
+  return textModal(customId, 'Edit this image', 'Instruction', 'Make the square green');
+}
+
+/** The modal that asks a question about an image ("Ask about image…" menu). */
+export function askQuestionModal(customId: string): APIModalInteractionResponseCallbackData {
+  return textModal(customId, 'Ask about this image', 'Question', 'What colour is the circle?');
+}

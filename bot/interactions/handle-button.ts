@@ -1,14 +1,14 @@
 /** Buttons under job results. The custom_id holds a job id; everything else comes from the store. */
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
 import { decodeCustomId, encodeCustomId } from '../components/custom-id.js';
-import { textModal } from '../components/modals.js';
+import { editInstructionModal } from '../components/modals.js';
 import type { BotContext } from '../context.js';
 import { UserError } from '../errors.js';
 import type { ImageData } from '../inference/client.js';
 import type { Feature } from '../settings/guild-settings.js';
 import type { JobKind, JobParams, JobRecord, StoredOutput } from '../store/job-store.js';
 import { acquireTicket, guard, holdingTicket } from './policy.js';
-import { createJobFor, runJobInReply } from './start-job.js';
+import { runJobInReply, startImageJob } from './start-job.js';
 
 const FEATURE_OF: Record<JobKind, Feature> = {
   imagine: 'imagine',
@@ -54,13 +54,7 @@ async function startNewJob(
   params: JobParams,
   inputs: ImageData[],
 ): Promise<void> {
-  const settings = guard(ctx, interaction, feature);
-  const ticket = acquireTicket(ctx, interaction.user.id, settings);
-  const job = await holdingTicket(ticket, async () => {
-    await interaction.deferReply();
-    return createJobFor(ctx, interaction, params, inputs);
-  });
-  await runJobInReply(ctx, interaction, job, ticket);
+  await startImageJob(ctx, interaction, guard(ctx, interaction, feature), params, async () => inputs);
 }
 
 export async function handleButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
@@ -82,9 +76,7 @@ export async function handleButton(interaction: ButtonInteraction, ctx: BotConte
       guard(ctx, interaction, 'edit');
       outputAt(job, index);
       const customId = encodeCustomId({ action: 'edit-job', id: job.id, index });
-      return interaction.showModal(
-        textModal(customId, 'Edit this image', 'Instruction', 'Make the square green'),
-      );
+      return interaction.showModal(editInstructionModal(customId));
     }
     case 'reveal': {
       const out = outputAt(job, index);

@@ -7,8 +7,9 @@ import { UserError } from '../errors.js';
 import type { ImageData } from '../inference/client.js';
 import { loadJob, outputAt } from './handle-button.js';
 import { pickMessageImage } from './message-image.js';
-import { acquireTicket, checkText, guard, holdingTicket, precheckAttachments, readImages } from './policy.js';
-import { createJobFor, runJobInReply } from './start-job.js';
+import { checkText, guard } from './policy.js';
+import { prepareImages } from './prepare-images.js';
+import { startImageJob } from './start-job.js';
 import { askImage } from './text-jobs.js';
 
 async function fetchTargetMessage(interaction: ModalSubmitInteraction, messageId: string): Promise<Message> {
@@ -20,19 +21,14 @@ async function fetchTargetMessage(interaction: ModalSubmitInteraction, messageId
   });
 }
 
-async function editJob(
+function editJob(
   ctx: BotContext,
   interaction: ModalSubmitInteraction,
   instruction: string,
-  image: () => Promise<ImageData>,
+  images: () => Promise<ImageData[]>,
 ): Promise<void> {
   const settings = guard(ctx, interaction, 'edit');
-  const ticket = acquireTicket(ctx, interaction.user.id, settings);
-  const job = await holdingTicket(ticket, async () => {
-    await interaction.deferReply();
-    return createJobFor(ctx, interaction, { kind: 'edit', instruction, count: 1 }, [await image()]);
-  });
-  await runJobInReply(ctx, interaction, job, ticket);
+  return startImageJob(ctx, interaction, settings, { kind: 'edit', instruction, count: 1 }, images);
 }
 
 export async function handleModal(interaction: ModalSubmitInteraction, ctx: BotContext): Promise<void> {
@@ -48,16 +44,12 @@ export async function handleModal(interaction: ModalSubmitInteraction, ctx: BotC
     case 'edit-msg': {
       const instruction = checkText(ctx, text, 'instruction');
       const attachment = pickMessageImage(await fetchTargetMessage(interaction, id.id));
-      precheckAttachments(ctx, [attachment], interaction.attachmentSizeLimit);
-      return editJob(ctx, interaction, instruction, async () => {
-        const [image] = await readImages(ctx, [attachment], interaction.attachmentSizeLimit);
-        return image!;
-      });
+      return editJob(ctx, interaction, instruction, prepareImages(ctx, interaction, [attachment]));
     }
     case 'edit-job': {
       const instruction = checkText(ctx, text, 'instruction');
       const out = outputAt(loadJob(ctx, id.id), id.index ?? 0);
-      return editJob(ctx, interaction, instruction, async () => out.image);
+      return editJob(ctx, interaction, instruction, async () => [out.image]);
     }
     default:
       throw new UserError('That form does not do anything here.');

@@ -4,8 +4,9 @@ import type { BotContext } from '../context.js';
 import type { ImageData } from '../inference/client.js';
 import { runImageJob } from '../jobs/run-image-job.js';
 import type { Ticket } from '../jobs/user-limiter.js';
+import type { GuildSettings } from '../settings/guild-settings.js';
 import type { JobParams, JobRecord } from '../store/job-store.js';
-import { jobDeps } from './policy.js';
+import { acquireTicket, holdingTicket, jobDeps } from './policy.js';
 import { interactionView } from './views.js';
 
 export function createJobFor(
@@ -37,4 +38,23 @@ export async function runJobInReply(
     onMessage: (channelId, messageId) => ctx.store.setMessage(job.id, channelId, messageId),
   });
   await runImageJob(jobDeps(ctx), job, view, ticket, ctx.shutdown);
+}
+
+/**
+ * Takes the user's ticket, acknowledges, loads the inputs, creates the job and runs it in the reply.
+ * Checks that can refuse the request belong before this call, so they answer before acknowledging.
+ */
+export async function startImageJob(
+  ctx: BotContext,
+  interaction: RepliableInteraction,
+  settings: GuildSettings,
+  params: JobParams,
+  loadInputs: () => Promise<ImageData[]> = async () => [],
+): Promise<void> {
+  const ticket = acquireTicket(ctx, interaction.user.id, settings);
+  const job = await holdingTicket(ticket, async () => {
+    await interaction.deferReply();
+    return createJobFor(ctx, interaction, params, await loadInputs());
+  });
+  await runJobInReply(ctx, interaction, job, ticket);
 }

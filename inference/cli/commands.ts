@@ -1,14 +1,9 @@
 /** The CLI's subcommands: each reads its arguments, calls the client, writes files, prints a summary. */
 import { type CallOptions, collectImageResult, type InferenceClient } from '../client/client.js';
-import type { ImageJobEvent, ImageResult, SamplingFields } from '../protocol/types.js';
-import { type CliArgs, CliUsageError, numberOption } from './args.js';
-import {
-  animationFormatFor,
-  numberedPaths,
-  outputFormatFor,
-  readImageFile,
-  writeImageFile,
-} from './files.js';
+import { type CliArgs, numberOption } from './args.js';
+import { animationFormatFor, outputFormatFor, readImageFile, writeImageFile } from './files.js';
+import { progressPrinter, saveImageResult } from './image-results.js';
+import { imageJobFields, need, readImageArg } from './request-fields.js';
 
 export interface CliIo {
   out(line: string): void;
@@ -16,53 +11,6 @@ export interface CliIo {
 }
 
 type Command = (client: InferenceClient, args: CliArgs, io: CliIo, call: CallOptions) => Promise<void>;
-
-function need(value: string | undefined, what: string): string {
-  if (!value) throw new CliUsageError(`missing ${what}`);
-  return value;
-}
-
-function samplingFrom(values: CliArgs['values']): SamplingFields {
-  const f: SamplingFields = {};
-  if (values.seed !== undefined) f.seed = values.seed;
-  const map: [keyof SamplingFields, keyof CliArgs['values']][] = [
-    ['guidance_scale', 'guidance'],
-    ['temperature', 'temperature'],
-    ['top_k', 'top-k'],
-    ['top_p', 'top-p'],
-    ['steps', 'steps'],
-  ];
-  for (const [field, option] of map) {
-    const n = numberOption(values, option);
-    if (n !== undefined) (f as Record<string, number>)[field] = n;
-  }
-  return f;
-}
-
-/** Prints queue position and progress to stderr on one updating line per stage. */
-function progressPrinter(io: CliIo) {
-  return (e: ImageJobEvent) => {
-    if (e.event === 'queued') io.err(`queued: position ${e.queued.position} of ${e.queued.queue_length}`);
-    if (e.event === 'progress') {
-      const preview = e.progress.preview ? ` (preview ${e.progress.preview.data.length} bytes)` : '';
-      io.err(`${e.progress.stage} ${Math.round(e.progress.fraction * 100)}%${preview}`);
-    }
-  };
-}
-
-async function writeResult(result: ImageResult, out: string, io: CliIo): Promise<void> {
-  const paths = numberedPaths(out, result.images.length);
-  for (const [i, img] of result.images.entries()) {
-    await writeImageFile(paths[i]!, img.image);
-    io.out(`${paths[i]}  seed=${img.seed}  tokens=${img.tokens.join(',')}`);
-    if (img.reveal?.animation) {
-      const ext = img.reveal.animation.mime_type === 'image/gif' ? '.gif' : '.webp';
-      const revealPath = `${paths[i]!.replace(/\.[^./]+$/, '')}-reveal${ext}`;
-      await writeImageFile(revealPath, img.reveal.animation);
-      io.out(`${revealPath}  (${img.reveal.frames.length} frames)`);
-    }
-  }
-}
 
 const info: Command = async (client, _args, io, call) => {
   const res = await client.getModelInfo(call);
@@ -81,12 +29,12 @@ const info: Command = async (client, _args, io, call) => {
 };
 
 const caption: Command = async (client, { rest, values }, io, call) => {
-  const image = await readImageFile(need(rest[0], 'image path'));
+  const image = await readImageArg(rest[0]);
   io.out((await client.caption({ image, model: values.model }, call)).text);
 };
 
 const ask: Command = async (client, { rest, values }, io, call) => {
-  const image = await readImageFile(need(rest[0], 'image path'));
+  const image = await readImageArg(rest[0]);
   const question = need(rest.slice(1).join(' '), 'question');
   io.out((await client.ask({ image, question, model: values.model }, call)).answer);
 };
@@ -94,39 +42,15 @@ const ask: Command = async (client, { rest, values }, io, call) => {
 const imagine: Command = async (client, { rest, values }, io, call) => {
   const prompt = need(rest.join(' '), 'prompt');
   const out = values.out ?? 'out.png';
-  const events = client.generate(
-    {
-      prompt,
-      num_images: numberOption(values, 'num') ?? 1,
-      ...samplingFrom(values),
-      previews: values.previews ?? false,
-      reveal: values.reveal ?? false,
-      model: values.model,
-      output_format: outputFormatFor(out),
-    },
-    call,
-  );
-  await writeResult(await collectImageResult(events, progressPrinter(io)), out, io);
+  await saveImageResult(client.generate({ prompt, ...imageJobFields(values, out) }, call), out, io);
 };
 
 const edit: Command = async (client, { rest, values }, io, call) => {
-  const image = await readImageFile(need(rest[0], 'image path'));
+  const image = await readImageArg(rest[0]);
   const instruction = need(rest.slice(1).join(' '), 'instruction');
   const out = values.out ?? 'edited.png';
-  const events = client.edit(
-    {
-      image,
-      instruction,
-      num_images: numberOption(values, 'num') ?? 1,
-      ...samplingFrom(values),
-      previews: values.previews ?? false,
-      reveal: values.reveal ?? false,
-      model: values.model,
-      output_format: outputFormatFor(out),
-    },
-    call,
-  );
-  await writeResult(await collectImageResult(events, progressPrinter(io)), out, io);
+  const request = { image, instruction, ...imageJobFields(values, out) };
+  await saveImageResult(client.edit(request, call), out, io);
 };
 
 const blend: Command = async (client, { rest, values }, io, call) => {
@@ -147,11 +71,11 @@ const blend: Command = async (client, { rest, values }, io, call) => {
     },
     call,
   );
-  await writeResult(await collectImageResult(events, progressPrinter(io)), out, io);
+  await saveImageResult(events, out, io);
 };
 
 const encode: Command = async (client, { rest, values }, io, call) => {
-  const image = await readImageFile(need(rest[0], 'image path'));
+  const image = await readImageArg(rest[0]);
   const res = await client.encode({ image, model: values.model }, call);
   io.out(res.tokens.join(','));
 };
@@ -163,7 +87,7 @@ const reveal: Command = async (client, { rest, values }, io, call) => {
     ? values.tokens.split(',').map((t) => Number(t.trim()))
     : (
         await client.encode(
-          { image: await readImageFile(need(rest[0], 'image path or --tokens')), model: values.model },
+          { image: await readImageArg(rest[0], 'image path or --tokens'), model: values.model },
           call,
         )
       ).tokens;

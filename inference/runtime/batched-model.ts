@@ -5,7 +5,7 @@
  * - renderer and vae_decoder (packages that have them): concurrent calls run as one batch;
  * - LLM: token streams that start together decode in one left-padded KV-cache batch (llm-batch.ts).
  */
-import { Coalescer } from './coalescer.js';
+import { type Batchable, Coalescer } from './coalescer.js';
 import type { DenoiseInput, RenderInput } from './diffusion.js';
 import { type DecodeStream, LlmBatcher } from './llm-batch.js';
 import type { ModelBackend } from './model-backend.js';
@@ -42,71 +42,42 @@ export class BatchedModel {
   ) {
     const K = opts.perImage;
     const slots = backend.parallelism;
-    this.encoder = new Coalescer(
-      async (inputs) => {
-        this.counters.encodeCalls++;
-        const size = inputs[0]!.pixels.length;
-        const pixels = new Float32Array(inputs.length * size); // [B, 3, H, W]
-        inputs.forEach((inp, b) => {
-          pixels.set(inp.pixels, b * size);
-        });
-        const codes = await backend.encode(pixels, inputs.length); // [B, K] int64
-        return inputs.map((_, b) => Array.from(codes.subarray(b * K, (b + 1) * K), Number));
-      },
-      opts.maxBatch,
-      slots,
-    );
-    this.denoiser = new Coalescer(
-      async (inputs) => {
-        const merged = mergeDenoiseInputs(inputs);
-        this.counters.denoiseCalls++;
-        this.counters.denoiseRows += merged.batch;
-        const x0 = await backend.denoise(merged); // [B, C, H, W]
-        return splitRows(
-          x0,
-          inputs.map((i) => i.batch),
-          merged.batch,
-        );
-      },
-      opts.maxBatch * 2,
-      slots,
-    );
-    this.renderer = new Coalescer(
-      async (inputs) => {
-        const render = backend.render?.bind(backend);
-        if (!render) throw new Error('this package has no renderer');
-        this.counters.renderCalls++;
-        const merged = {
-          codes: concat(inputs.map((i) => i.codes)), // [B, K]
-          mask: concat(inputs.map((i) => i.mask)), // [B, K]
-          batch: inputs.reduce((n, i) => n + i.batch, 0),
-        };
-        const x0 = await render(merged); // [B, C, h, w]
-        return splitRows(
-          x0,
-          inputs.map((i) => i.batch),
-          merged.batch,
-        );
-      },
-      opts.maxBatch * 2,
-      slots,
-    );
-    this.vaeDecoder = new Coalescer(
-      async (inputs) => {
-        const vaeDecode = backend.vaeDecode?.bind(backend);
-        if (!vaeDecode) throw new Error('this package has no vae_decoder');
-        this.counters.vaeDecodeCalls++;
-        const batch = inputs.reduce((n, i) => n + i.rows, 0);
-        const pixels = await vaeDecode(concat(inputs.map((i) => i.latent)), batch); // [B, 3, H, W]
-        return splitRows(
-          pixels,
-          inputs.map((i) => i.rows),
-          batch,
-        );
-      },
-      opts.maxBatch * 2,
-      slots,
-    );
+    const coalesce = <I extends Batchable, O>(
+      run: (inputs: I[]) => Promise<O[]>,
+      maxRows = opts.maxBatch * 2,
+    ) => new Coalescer(run, maxRows, slots);
+    this.encoder = coalesce(async (inputs) => {
+      this.counters.encodeCalls++;
+      const size = inputs[0]!.pixels.length;
+      const pixels = new Float32Array(inputs.length * size); // [B, 3, H, W]
+      inputs.forEach((inp, b) => {
+        pixels.set(inp.pixels, b * size);
+      });
+      const codes = await backend.encode(pixels, inputs.length); // [B, K] int64
+      return inputs.map((_, b) => Array.from(codes.subarray(b * K, (b + 1) * K), Number));
+    }, opts.maxBatch);
+    this.denoiser = coalesce(async (inputs) => {
+      const merged = mergeDenoiseInputs(inputs);
+      this.counters.denoiseCalls++;
+      this.counters.denoiseRows += merged.batch;
+      return splitByInput(await backend.denoise(merged), inputs); // x0 [B, C, H, W]
+    });
+    this.renderer = coalesce(async (inputs) => {
+      const render = requireGraph(backend.render?.bind(backend), 'renderer');
+      this.counters.renderCalls++;
+      const merged = {
+        codes: concat(inputs.map((i) => i.codes)), // [B, K]
+        mask: concat(inputs.map((i) => i.mask)), // [B, K]
+        batch: totalRows(inputs),
+      };
+      return splitByInput(await render(merged), inputs); // x0 [B, C, h, w]
+    });
+    this.vaeDecoder = coalesce(async (inputs) => {
+      const vaeDecode = requireGraph(backend.vaeDecode?.bind(backend), 'vae_decoder');
+      this.counters.vaeDecodeCalls++;
+      const latent = concat(inputs.map((i) => i.latent));
+      return splitByInput(await vaeDecode(latent, totalRows(inputs)), inputs); // pixels [B, 3, H, W]
+    });
     this.llm = new LlmBatcher(
       () => backend.openLlm(),
       opts.padId,
@@ -170,6 +141,25 @@ function concat<T extends Float32Array | BigInt64Array>(parts: T[]): T {
     at += p.length;
   }
   return out;
+}
+
+/** An optional graph of the package, or an error naming it when the package has none. */
+function requireGraph<F>(graph: F | undefined, name: string): F {
+  if (!graph) throw new Error(`this package has no ${name}`);
+  return graph;
+}
+
+function totalRows(inputs: Batchable[]): number {
+  return inputs.reduce((n, i) => n + i.rows, 0);
+}
+
+/** Splits a batched [B, ...] output back into one part per coalesced input. */
+function splitByInput(data: Float32Array, inputs: Batchable[]): Float32Array[] {
+  return splitRows(
+    data,
+    inputs.map((i) => i.rows),
+    totalRows(inputs),
+  );
 }
 
 /** Splits a [B, ...] array into consecutive parts of the given row counts. */

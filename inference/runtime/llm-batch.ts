@@ -6,6 +6,7 @@
  * (cond + uncond for guidance) always receive the same token. When a stream finishes or fails, its
  * rows are dropped from the KV cache before the next step, so the others continue undisturbed.
  */
+import { BatchQueue } from './batch-queue.js';
 
 /** One LLM batch session, pinned to one worker that keeps the KV cache. */
 export interface LlmSession {
@@ -77,9 +78,16 @@ export function stepMask(rows: RowState[], width: number): BigInt64Array {
   return mask;
 }
 
+/** A submitted stream and how to settle its submission. */
+export interface DecodeEntry {
+  stream: DecodeStream;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /** Runs streams to completion in one shared batch. Each entry settles independently. */
 export async function runDecodeBatch(
-  entries: { stream: DecodeStream; resolve: () => void; reject: (err: unknown) => void }[],
+  entries: DecodeEntry[],
   session: LlmSession,
   padId: number,
   onStep?: (batchRows: number) => void,
@@ -155,55 +163,32 @@ export async function runDecodeBatch(
  * batch (no joining mid-way).
  */
 export class LlmBatcher {
-  private pending: { stream: DecodeStream; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private running = 0;
-  private scheduled = false;
+  private readonly queue: BatchQueue<DecodeEntry>;
 
   constructor(
-    private readonly openSession: () => LlmSession,
-    private readonly padId: number,
-    private readonly maxRows: number,
-    private readonly maxConcurrent: number,
-    private readonly onStep?: (batchRows: number) => void,
-  ) {}
+    openSession: () => LlmSession,
+    padId: number,
+    maxRows: number,
+    maxConcurrent: number,
+    onStep?: (batchRows: number) => void,
+  ) {
+    this.queue = new BatchQueue<DecodeEntry>({
+      rows: (entry) => entry.stream.rows.length,
+      maxRows,
+      maxConcurrent,
+      run: (batch) => runDecodeBatch(batch, openSession(), padId, onStep),
+      discard: (entry) => {
+        const reason = entry.stream.stopReason?.();
+        if (!reason) return false;
+        entry.reject(reason);
+        return true;
+      },
+    });
+  }
 
   submit(stream: DecodeStream): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ stream, resolve, reject });
-      this.schedule();
+      this.queue.push({ stream, resolve, reject });
     });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.running >= this.maxConcurrent || this.pending.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.start();
-    });
-  }
-
-  private start(): void {
-    if (this.running >= this.maxConcurrent || this.pending.length === 0) return;
-    const batch: typeof this.pending = [];
-    let rows = 0;
-    this.pending = this.pending.filter((p) => {
-      const reason = p.stream.stopReason?.();
-      if (reason) p.reject(reason);
-      return !reason;
-    });
-    if (this.pending.length === 0) return;
-    while (this.pending.length > 0) {
-      const n = this.pending[0]!.stream.rows.length;
-      if (batch.length > 0 && rows + n > this.maxRows) break;
-      batch.push(this.pending.shift()!);
-      rows += n;
-    }
-    this.running++;
-    void runDecodeBatch(batch, this.openSession(), this.padId, this.onStep).finally(() => {
-      this.running--;
-      this.schedule();
-    });
-    this.schedule();
   }
 }

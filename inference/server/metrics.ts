@@ -36,53 +36,43 @@ export function createMetrics(getModels: () => ModelMap | undefined): Metrics {
       }
     },
   });
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    new client.Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    new client.Gauge<L>({ name, help, labelNames, registers });
+  const histogram = <L extends string>(name: string, help: string, labelNames: L[], buckets: number[]) =>
+    new client.Histogram<L>({ name, help, labelNames, buckets, registers });
   return {
     registry,
-    rpcDuration: new client.Histogram({
-      name: 'ddt_rpc_duration_seconds',
-      help: 'Latency per RPC, from arrival to final status',
-      labelNames: ['rpc', 'code'],
-      buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      registers,
-    }),
-    rpcErrors: new client.Counter({
-      name: 'ddt_rpc_errors_total',
-      help: 'RPCs that ended with a non-OK status, by code',
-      labelNames: ['rpc', 'code'],
-      registers,
-    }),
-    queueWait: new client.Histogram({
-      name: 'ddt_queue_wait_seconds',
-      help: 'Time from arrival until the runtime started the job (first progress event)',
-      labelNames: ['rpc'],
-      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers,
-    }),
-    inFlight: new client.Gauge({
-      name: 'ddt_in_flight_requests',
-      help: 'RPCs being served',
-      labelNames: ['rpc'],
-      registers,
-    }),
-    tokens: new client.Counter({
-      name: 'ddt_tokens_generated_total',
-      help: 'Tokens produced: kind=image (DDT codes) or text (streamed deltas)',
-      labelNames: ['model', 'kind'],
-      registers,
-    }),
-    images: new client.Counter({
-      name: 'ddt_images_generated_total',
-      help: 'Images returned',
-      labelNames: ['model'],
-      registers,
-    }),
-    tokensPerSecond: new client.Histogram({
-      name: 'ddt_job_tokens_per_second',
-      help: 'Tokens per second of running time, per job',
-      labelNames: ['model'],
-      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
-      registers,
-    }),
+    rpcDuration: histogram(
+      'ddt_rpc_duration_seconds',
+      'Latency per RPC, from arrival to final status',
+      ['rpc', 'code'],
+      [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    ),
+    rpcErrors: counter('ddt_rpc_errors_total', 'RPCs that ended with a non-OK status, by code', [
+      'rpc',
+      'code',
+    ]),
+    queueWait: histogram(
+      'ddt_queue_wait_seconds',
+      'Time from arrival until the runtime started the job (first progress event)',
+      ['rpc'],
+      [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    ),
+    inFlight: gauge('ddt_in_flight_requests', 'RPCs being served', ['rpc']),
+    tokens: counter(
+      'ddt_tokens_generated_total',
+      'Tokens produced: kind=image (DDT codes) or text (streamed deltas)',
+      ['model', 'kind'],
+    ),
+    images: counter('ddt_images_generated_total', 'Images returned', ['model']),
+    tokensPerSecond: histogram(
+      'ddt_job_tokens_per_second',
+      'Tokens per second of running time, per job',
+      ['model'],
+      [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+    ),
   };
 }
 

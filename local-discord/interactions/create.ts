@@ -167,10 +167,8 @@ export class InteractionFactory {
   private requireChannel(userId: string, channelId: string) {
     const channel = this.state.channels.get(channelId);
     if (!channel) throw new ImpossibleActionError(`unknown channel ${channelId}`);
-    const allowed = channel.guildId
-      ? this.state.member(channel.guildId, userId)
-      : channel.recipientIds.includes(userId);
-    if (!allowed) throw new ImpossibleActionError(`user ${userId} cannot see channel ${channelId}`);
+    if (!this.state.inChannel(channel, userId))
+      throw new ImpossibleActionError(`user ${userId} cannot see channel ${channelId}`);
     return channel;
   }
 

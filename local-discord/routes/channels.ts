@@ -15,8 +15,7 @@ export function registerChannelRoutes(router: Router, s: Services): void {
   const channel = (id: string | undefined): ChannelRecord => {
     const c = id ? state.channels.get(id) : undefined;
     if (!c) throw errors.unknownChannel();
-    const visible = c.guildId ? state.member(c.guildId, bot) !== undefined : c.recipientIds.includes(bot);
-    if (!visible) throw errors.missingAccess();
+    if (!state.inChannel(c, bot)) throw errors.missingAccess();
     return c;
   };
   const can = (c: ChannelRecord, perm: bigint) =>

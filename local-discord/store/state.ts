@@ -85,6 +85,13 @@ export class State {
     return this.members.get(`${guildId}:${userId}`);
   }
 
+  /** Whether the user is in the channel: a member of its guild, or one of its DM recipients. */
+  inChannel(channel: ChannelRecord, userId: string): boolean {
+    return channel.guildId
+      ? this.member(channel.guildId, userId) !== undefined
+      : channel.recipientIds.includes(userId);
+  }
+
   guildMembers(guildId: string): MemberRecord[] {
     return [...this.members.values()].filter((m) => m.guildId === guildId);
   }

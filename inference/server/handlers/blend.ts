@@ -1,13 +1,11 @@
 /** Blend: image_a with a range of image_b's DDT codes swapped in -> one image, streamed like Generate. */
 import type { BlendRequest, ImageJobEvent } from '../../protocol/types.js';
 import { type ServerDeps, wrapServerStream } from '../call-context.js';
-import { decodeInputImage } from '../image-input.js';
-import { createJobEventWriter } from '../job-events.js';
 import { resolveModel } from '../models.js';
 import { resolveBlendRange } from '../request-checks.js';
-import { toGeneratedImages } from '../results.js';
 import { resolveSampling } from '../sampling.js';
-import { imageLimits, outputOptions } from './common.js';
+import { readInputImage } from './common.js';
+import { openImageStream } from './image-stream.js';
 
 export const createBlendHandler = (deps: ServerDeps) =>
   wrapServerStream<BlendRequest, ImageJobEvent>('Blend', deps, async (req, ctx, send) => {
@@ -16,17 +14,11 @@ export const createBlendHandler = (deps: ServerDeps) =>
     const range = resolveBlendRange(req.from_index, req.to_index, req.amount, d.tokensPerImage);
     const params = resolveSampling({ seed: req.seed, steps: req.steps }, d);
     const [a, b] = await Promise.all([
-      decodeInputImage(req.image_a, 'image_a', d.imageSize, imageLimits(deps)),
-      decodeInputImage(req.image_b, 'image_b', d.imageSize, imageLimits(deps)),
+      readInputImage(deps, d, req.image_a, 'image_a'),
+      readInputImage(deps, d, req.image_b, 'image_b'),
     ]);
-    const out = outputOptions(deps, req);
-    const events = createJobEventWriter(ctx, out.format, (body) =>
-      send({ request_id: ctx.requestId, ...body } as ImageJobEvent),
-    );
-    const job = events.jobContext({ previews: req.previews });
-    const image = await runtime.blend(a, b, range, params, job);
+    const stream = openImageStream(deps, ctx, send, req, req.previews);
+    const image = await runtime.blend(a, b, range, params, stream.job);
     ctx.recordOutput(name, { images: 1 });
-    const result = { images: await toGeneratedImages(runtime, [image], params, job, out), model: name };
-    await events.flush();
-    send({ request_id: ctx.requestId, event: 'result', result });
+    await stream.sendImages(name, runtime, [image], params);
   });

@@ -3,13 +3,12 @@ import type { ChatEvent, ChatRequest, GeneratedImage, Turn } from '../../protoco
 import type { ChatTurn, ModelDescription } from '../../runtime/api.js';
 import { type ServerDeps, wrapServerStream } from '../call-context.js';
 import { invalidArgument } from '../errors.js';
-import { decodeInputImage } from '../image-input.js';
 import { createJobEventWriter } from '../job-events.js';
 import { resolveModel } from '../models.js';
 import { checkText } from '../request-checks.js';
 import { toGeneratedImages } from '../results.js';
 import { resolveSampling } from '../sampling.js';
-import { imageLimits } from './common.js';
+import { readInputImage } from './common.js';
 
 /** Validates turns and decodes their images; the last turn must be the user's. */
 export async function toChatTurns(
@@ -42,7 +41,7 @@ export async function toChatTurns(
       } else if (part.content === 'image') {
         parts.push({
           kind: 'image',
-          image: await decodeInputImage(part.image, field, desc.imageSize, imageLimits(deps)),
+          image: await readInputImage(deps, desc, part.image, field),
         });
       } else {
         throw invalidArgument(`${field} has neither text nor an image`);

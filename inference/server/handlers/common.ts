@@ -1,12 +1,9 @@
-/** Small pieces every handler uses: limits from config, output options from a request. */
-import type { AnimationFormat, OutputFormat } from '../../protocol/types.js';
+/** Small pieces every handler uses: output options from a request, input images under the server's limits. */
+import type { AnimationFormat, Image, OutputFormat } from '../../protocol/types.js';
+import type { ModelDescription, RgbImage } from '../../runtime/api.js';
 import type { ServerDeps } from '../call-context.js';
-import type { ImageLimits } from '../image-input.js';
+import { decodeInputImage } from '../image-input.js';
 import type { OutputOptions } from '../results.js';
-
-export function imageLimits(deps: ServerDeps): ImageLimits {
-  return deps.config.limits;
-}
 
 export function outputOptions(
   deps: ServerDeps,
@@ -18,4 +15,14 @@ export function outputOptions(
     reveal: req.reveal,
     revealMaxFrames: deps.config.revealMaxFrames,
   };
+}
+
+/** A request's image field decoded, checked against the server's limits and resized for the model. */
+export function readInputImage(
+  deps: ServerDeps,
+  desc: ModelDescription,
+  image: Image | null | undefined,
+  field: string,
+): Promise<RgbImage> {
+  return decodeInputImage(image, field, desc.imageSize, deps.config.limits);
 }

@@ -2,12 +2,11 @@
 import type { DecodeRequest, ImageJobEvent } from '../../protocol/types.js';
 import { type ServerDeps, wrapServerStream } from '../call-context.js';
 import { encodeImage } from '../image-output.js';
-import { createJobEventWriter } from '../job-events.js';
 import { resolveModel } from '../models.js';
 import { checkTokens, resolveKeep } from '../request-checks.js';
 import { buildReveal } from '../results.js';
 import { resolveSampling } from '../sampling.js';
-import { outputOptions } from './common.js';
+import { openImageStream } from './image-stream.js';
 
 export const createDecodeHandler = (deps: ServerDeps) =>
   wrapServerStream<DecodeRequest, ImageJobEvent>('Decode', deps, async (req, ctx, send) => {
@@ -17,11 +16,7 @@ export const createDecodeHandler = (deps: ServerDeps) =>
     const keep = resolveKeep(req.keep, d.tokensPerImage);
     // Decoding samples noise: without a seed the result would differ per call, so default to 0.
     const params = resolveSampling({ seed: req.seed ?? '0', steps: req.steps }, d);
-    const out = outputOptions(deps, req);
-    const events = createJobEventWriter(ctx, out.format, (body) =>
-      send({ request_id: ctx.requestId, ...body } as ImageJobEvent),
-    );
-    const job = events.jobContext({ previews: false });
+    const { job, out, sendResult } = openImageStream(deps, ctx, send, req, false);
     const pixels = await runtime.decode(tokens, keep, params, job);
     ctx.recordOutput(name, { images: 1 });
     const image = {
@@ -30,6 +25,5 @@ export const createDecodeHandler = (deps: ServerDeps) =>
       tokens,
       reveal: out.reveal ? await buildReveal(runtime, tokens, params, job, out) : null,
     };
-    await events.flush();
-    send({ request_id: ctx.requestId, event: 'result', result: { images: [image], model: name } });
+    await sendResult({ images: [image], model: name });
   });
