@@ -149,8 +149,9 @@ def main() -> None:
     ap.add_argument("--guidance", type=float, default=3.0)
     ap.add_argument("--temperature", type=float, default=0.0)
     ap.add_argument("--only", default="tokenizer,t2i,understanding,edit")
+    ap.add_argument("--threads", type=int, default=2, help="1 when other jobs share the cores (2 threads thrash)")
     args = ap.parse_args()
-    setup_torch()
+    setup_torch(args.threads)
     preset = PRESETS[args.preset]
     tok, llm, vocab, ck_t, ck_l = load_run(Path(args.run), preset)
     pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
