@@ -25,7 +25,9 @@ describe.skipIf(!present)('shapes-ddt-small through real workers', () => {
   afterAll(async () => {
     await rt?.close();
   });
-  const params = (seed = 11n) => ({ ...rt.description.defaults, seed });
+  // Sampled (temperature 1), so that a different seed must give different tokens; the bundled model's
+  // default is greedy.
+  const params = (seed = 11n) => ({ ...rt.description.defaults, temperature: 1, seed });
 
   it('generates deterministic images per seed', async () => {
     const K = rt.description.tokensPerImage;
