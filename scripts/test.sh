@@ -50,6 +50,10 @@ python_tests() {
   return $status
 }
 
+# The README's test command must work on a fresh clone after `npm install`: both set-up scripts are
+# idempotent (they return at once when the venv matches its requirements / Chromium is installed).
+run setup_python bash scripts/setup-python.sh
+run setup_browser bash scripts/install-browser.sh
 run typecheck node_modules/.bin/tsc --noEmit -p .
 run lint node_modules/.bin/biome check .
 run vitest node_modules/.bin/vitest run "$@"
