@@ -2,6 +2,7 @@
 import type { BotConfig } from './config.js';
 import type { InferenceClient } from './inference/client.js';
 import type { ServerLimitsCache } from './inference/server-limits.js';
+import type { PendingAcks } from './interactions/pending-acks.js';
 import type { UserJobLimiter } from './jobs/user-limiter.js';
 import type { Logger } from './logger.js';
 import type { Blocklist } from './prompts/check-prompt.js';
@@ -20,4 +21,6 @@ export interface BotContext {
   now: () => number;
   /** Aborted when the bot stops: running jobs cancel their server calls. */
   shutdown: AbortSignal;
+  /** Unacknowledged interactions: work after an acknowledgement lets them go first (see pending-acks.ts). */
+  acks: PendingAcks;
 }

@@ -3,12 +3,21 @@
  * in-memory store and a local Discord-compatible server (config.discord.apiUrl).
  */
 import { setMaxListeners } from 'node:events';
-import { Client, Events, GatewayIntentBits, type Interaction, type Message, Partials } from 'discord.js';
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  type Interaction,
+  type Message,
+  Partials,
+  RESTEvents,
+} from 'discord.js';
 import { handleMessage } from './chat/handle-message.js';
 import type { BotConfig } from './config.js';
 import type { BotContext } from './context.js';
 import type { InferenceClient } from './inference/client.js';
 import { ServerLimitsCache } from './inference/server-limits.js';
+import { callbackInteractionId, PendingAcks } from './interactions/pending-acks.js';
 import { routeInteraction } from './interactions/route-interaction.js';
 import { UserJobLimiter } from './jobs/user-limiter.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -36,6 +45,10 @@ export interface Bot {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const STOP_GRACE_MS = 5000;
+/** Discord fails an interaction not acknowledged within this time. */
+const ACK_WINDOW_MS = 3000;
+/** Longest that work after an acknowledgement waits for other interactions' acknowledgements. */
+const ACK_PRIORITY_MAX_WAIT_MS = 1000;
 
 export function createBot(options: CreateBotOptions): Bot {
   const { config, inference, store } = options;
@@ -67,6 +80,7 @@ export function createBot(options: CreateBotOptions): Bot {
     fetch: options.fetch ?? fetch,
     now,
     shutdown: shutdown.signal,
+    acks: new PendingAcks({ maxWaitMs: ACK_PRIORITY_MAX_WAIT_MS, ackWindowMs: ACK_WINDOW_MS }),
   };
 
   const inFlight = new Set<Promise<void>>();
@@ -75,7 +89,14 @@ export function createBot(options: CreateBotOptions): Bot {
     void work.finally(() => inFlight.delete(work));
   };
   client.on(Events.InteractionCreate, (interaction: Interaction) => {
-    if (!shutdown.signal.aborted) track(routeInteraction(interaction, context));
+    if (shutdown.signal.aborted) return;
+    context.acks.received(interaction.id);
+    track(routeInteraction(interaction, context).finally(() => context.acks.settled(interaction.id)));
+  });
+  // Every acknowledgement is an interaction callback request; its response ends the wait for it.
+  client.rest.on(RESTEvents.Response, (request) => {
+    const id = callbackInteractionId(request.path);
+    if (id) context.acks.settled(id);
   });
   client.on(Events.MessageCreate, (message: Message) => {
     if (!shutdown.signal.aborted) track(handleMessage(message, context));
@@ -104,6 +125,7 @@ export function createBot(options: CreateBotOptions): Bot {
     },
     async stop() {
       shutdown.abort();
+      context.acks.releaseAll();
       if (pruneTimer) clearInterval(pruneTimer);
       const grace = new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
       await Promise.race([Promise.allSettled([...inFlight]), grace]);

@@ -30,11 +30,14 @@ const serverSchema = z
     TLS_CERT: optionalString,
     TLS_KEY: optionalString,
     MAX_QUEUE: int(1, 10_000, 32),
+    MODEL_WORKERS: int(0, 64, 0),
+    INTRA_OP_THREADS: int(0, 256, 0),
     MAX_IMAGE_BYTES: int(1024, 512 * MiB, 20 * MiB),
     MAX_IMAGE_PIXELS: int(64, 1_000_000_000, 40_000_000),
     MAX_PROMPT_CHARS: int(1, 100_000, 1000),
     MAX_CHAT_IMAGES: int(1, 64, 4),
     REVEAL_MAX_FRAMES: int(2, 1024, 32),
+    PROGRESS_INTERVAL_MS: int(0, 60_000, 100),
     SHUTDOWN_GRACE_MS: int(0, 600_000, 10_000),
     DEFAULT_MODEL: optionalString,
     LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
@@ -53,6 +56,9 @@ export interface ServerConfig {
   executionProvider: 'cpu' | 'cuda' | 'webgpu';
   tls?: { certPath: string; keyPath: string };
   maxQueue: number;
+  /** Model worker threads per package and ORT intra-op threads per session; undefined = the runtime's layout. */
+  workers?: number;
+  intraOpThreads?: number;
   limits: {
     maxImageBytes: number;
     maxImagePixels: number;
@@ -60,6 +66,8 @@ export interface ServerConfig {
     maxChatImages: number;
   };
   revealMaxFrames: number;
+  /** Least time between two progress events without a preview in a stream (0 = every model step). */
+  progressIntervalMs: number;
   shutdownGraceMs: number;
   defaultModel?: string;
   logLevel: LogLevel;
@@ -94,6 +102,8 @@ export function loadServerConfig(env: Env = readEnvironment()): Readonly<ServerC
     executionProvider: e.EXECUTION_PROVIDER,
     tls: e.TLS_CERT && e.TLS_KEY ? { certPath: e.TLS_CERT, keyPath: e.TLS_KEY } : undefined,
     maxQueue: e.MAX_QUEUE,
+    workers: e.MODEL_WORKERS || undefined,
+    intraOpThreads: e.INTRA_OP_THREADS || undefined,
     limits: Object.freeze({
       maxImageBytes: e.MAX_IMAGE_BYTES,
       maxImagePixels: e.MAX_IMAGE_PIXELS,
@@ -101,6 +111,7 @@ export function loadServerConfig(env: Env = readEnvironment()): Readonly<ServerC
       maxChatImages: e.MAX_CHAT_IMAGES,
     }),
     revealMaxFrames: e.REVEAL_MAX_FRAMES,
+    progressIntervalMs: e.PROGRESS_INTERVAL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     defaultModel: e.DEFAULT_MODEL,
     logLevel: e.LOG_LEVEL,

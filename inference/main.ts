@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   const loading = loadModels(config.modelsDir, {
     executionProvider: config.executionProvider,
     maxQueue: config.maxQueue,
+    workers: config.workers,
+    ...(config.intraOpThreads ? { sessionTuning: { intraOpThreads: config.intraOpThreads } } : {}),
   });
   loading.catch(() => {}); // reported below, after the server is up
   const server = await startServer({ config, models: loading, log }).catch((err) =>

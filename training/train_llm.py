@@ -104,11 +104,14 @@ def main() -> None:
     total = args.steps or p.llm_steps
     step, seconds = 0, 0.0
     ck = load_checkpoint(run / "llm.pt")
+    warm_from = 0
     if ck:
         model.load_state_dict(ck["model"])
+        step, seconds = ck["step"], ck["seconds"]
         if "opt" in ck:  # slim checkpoints (training/checkpoints) carry no optimizer state
             opt.load_state_dict(ck["opt"])
-        step, seconds = ck["step"], ck["seconds"]
+        else:
+            warm_from = step  # a fresh Adam state takes sign-sized first steps: warm up again
         total = args.steps or ck.get("total", total)
         print(f"resumed at step {step}")
     log = Logger(run / "llm_log.jsonl")
@@ -124,7 +127,7 @@ def main() -> None:
     model.train()
     while step < total and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
-        warm = min(1.0, (step + 1) / 200)
+        warm = min(1.0, (step - warm_from + 1) / 200)
         lr = p.llm_lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total))))
         for g in opt.param_groups:
             g["lr"] = lr

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import time
 from pathlib import Path
@@ -56,6 +57,8 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--fixed-bn", action="store_true",
                     help="recalibrate the encoder's BatchNorm statistics once, then train with them fixed")
+    ap.add_argument("--decay", action="store_true",
+                    help="cosine learning-rate decay from this run's first step to --steps (kept across resumes)")
     ap.add_argument("--freeze-encoder", action="store_true",
                     help="fine-tune the decoder alone: the codes (and so the LLM's data) stay fixed")
     args = ap.parse_args()
@@ -73,8 +76,12 @@ def main() -> None:
     frozen = args.freeze_encoder or bool(ck and ck.get("encoder_frozen"))
     params = model.denoiser.parameters() if frozen else model.parameters()
     opt = torch.optim.AdamW(params, lr=p.tok_lr, weight_decay=0.0)
+    fresh_opt = True
     if ck and "opt" in ck and bool(ck.get("encoder_frozen")) == frozen:
         opt.load_state_dict(ck["opt"])  # slim checkpoints (training/checkpoints) carry no optimizer state
+        fresh_opt = False
+    # a fresh Adam state takes sign-sized first steps: warm up again from wherever training resumes
+    warm_from = step if fresh_opt else 0
     if frozen:
         model.encoder.requires_grad_(False)
     lr_scale = 0.5 if frozen else 1.0
@@ -84,6 +91,9 @@ def main() -> None:
     if bn_fixed and not (ck and ck.get("bn_fixed")):
         recalibrate_bn(model, p, random.Random(99))
     total = args.steps or p.tok_steps
+    decay_from = (ck.get("decay_from") if ck else None) if args.decay else None
+    if args.decay and decay_from is None:
+        decay_from = step
     log = Logger(run / "tokenizer_log.jsonl")
     rng = random.Random(step * 7919 + 1)
     gen = torch.Generator().manual_seed(step)
@@ -91,7 +101,10 @@ def main() -> None:
     last_save = time.time()
     while step < total and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
-        lr = p.tok_lr * lr_scale * min(1.0, (step + 1) / 200)
+        lr = p.tok_lr * lr_scale * min(1.0, (step - warm_from + 1) / 200)
+        if decay_from is not None:
+            frac = min(1.0, (step - decay_from) / max(1, total - decay_from))
+            lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac))
         for g in opt.param_groups:
             g["lr"] = lr
         x, _ = image_batch(rng, p.tok_batch, p.tokenizer.image_size)
@@ -117,10 +130,10 @@ def main() -> None:
                 model.encoder.eval()
         if time.time() - last_save > 120 or step == total:
             save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
-                            preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed)
+                            preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from)
             last_save = time.time()
     save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
-                    preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed)
+                    preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from)
 
 
 if __name__ == "__main__":

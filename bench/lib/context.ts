@@ -12,6 +12,12 @@ import type { SessionTuning } from '../../inference/runtime/worker-protocol.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 import { FULL, type Sizes, SMOKE } from './sizes.js';
 
+/**
+ * A model-worker layout to compare: workers per package plus ORT session settings. `intraOpThreads: 0`
+ * means ORT's own choice (one thread per core), overriding the runtime's default layout.
+ */
+export type BenchLayout = SessionTuning & { workers?: number };
+
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface BenchOptions {
@@ -86,15 +92,17 @@ export class BenchContext {
     return p;
   }
 
-  /** A separately loaded runtime with other ORT session settings (caller closes it). */
+  /** A separately loaded runtime with another worker layout / ORT session settings (caller closes it). */
   async loadTuned(
-    tuning: SessionTuning,
+    layout: BenchLayout,
     packageDir = this.options.packageDir,
   ): Promise<LoadedPackage['runtime']> {
+    const { workers, ...tuning } = layout;
     const models = await loadModels(this.modelsDirFor(resolve(packageDir)), {
       executionProvider: 'cpu',
       maxBatch: this.options.maxBatch,
       maxQueue: 256,
+      workers,
       sessionTuning: tuning,
     });
     return [...models.values()][0] as LoadedPackage['runtime'];
@@ -116,12 +124,12 @@ export class BenchContext {
     return this.server;
   }
 
-  /** A separate server process whose ORT sessions use `tuning` (bench/lib/tuned-server.ts); caller stops it. */
-  tunedServerProcess(tuning: SessionTuning): Promise<ServerProcess> {
+  /** A separate server process with another worker layout (bench/lib/tuned-server.ts); caller stops it. */
+  tunedServerProcess(layout: BenchLayout): Promise<ServerProcess> {
     return startServerProcess({
       repoRoot: REPO_ROOT,
       modelsDir: this.modelsDirFor(this.options.packageDir),
-      entry: ['bench/lib/tuned-server.ts', JSON.stringify(tuning)],
+      entry: ['bench/lib/tuned-server.ts', JSON.stringify(layout)],
     });
   }
 

@@ -1,5 +1,5 @@
 /**
- * inference/main.ts with ORT session settings from argv[2] (JSON SessionTuning), so the bench can compare
+ * inference/main.ts with a worker layout from argv[2] (JSON SessionTuning & { workers }), so the bench can compare
  * the server with other settings in the same run. Same config, loader and server as the real entry point.
  */
 import { loadServerConfig } from '../../inference/config.js';
@@ -8,12 +8,13 @@ import type { SessionTuning } from '../../inference/runtime/worker-protocol.js';
 import { createLogger } from '../../inference/server/logger.js';
 import { startServer } from '../../inference/server/server.js';
 
-const tuning = JSON.parse(process.argv[2] ?? '{}') as SessionTuning;
+const { workers, ...tuning } = JSON.parse(process.argv[2] ?? '{}') as SessionTuning & { workers?: number };
 const config = loadServerConfig();
 const log = createLogger({ level: config.logLevel });
 const models = loadModels(config.modelsDir, {
   executionProvider: config.executionProvider,
   maxQueue: config.maxQueue,
+  workers,
   sessionTuning: tuning,
 });
 const server = await startServer({ config, models, log });

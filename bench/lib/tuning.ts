@@ -1,7 +1,6 @@
 /** Whole requests through runtimes loaded with different ORT session settings, compared in one run. */
 import type { ModelRuntime, RgbImage } from '../../inference/runtime/api.js';
-import type { SessionTuning } from '../../inference/runtime/worker-protocol.js';
-import { type BenchContext, defaultParams, jobContext } from './context.js';
+import { type BenchContext, type BenchLayout, defaultParams, jobContext } from './context.js';
 import { PROMPTS, SEED } from './inputs.js';
 import { median, now, round, sleep } from './stats.js';
 
@@ -11,7 +10,7 @@ import { median, now, round, sleep } from './stats.js';
  */
 export async function compareTunings(
   ctx: BenchContext,
-  variants: [string, SessionTuning][],
+  variants: [string, BenchLayout][],
   image: RgbImage,
   repeats: number,
 ): Promise<Record<string, unknown>[]> {

@@ -9,8 +9,8 @@ import { captionOp, closedLoop, generateOp, type Op } from '../lib/load.js';
 import { now, percentile, round } from '../lib/stats.js';
 import { type Floor, floor, type SuiteResult } from '../lib/types.js';
 
-/** The ORT setting before the fix (spinning intra-op threads), against the server's current default (off). */
-const BEFORE = { spinning: true };
+/** The worker layout before (one worker, ORT's threads), against the server's current default layout. */
+const BEFORE = { workers: 1, intraOpThreads: 0, spinning: false };
 
 export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> {
   const t0 = now();
@@ -64,8 +64,8 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
       );
     }
   }
-  // Before/after of the fix (ORT spinning off) at the server level: Generate interleaves LLM steps and
-  // denoiser steps of different requests on one worker, where spinning pools compete. Alternating.
+  // Before/now of the worker layout at the server level (one worker with ORT's threads, against two
+  // one-thread workers sharing batches), alternating at each level.
   const tuned = await ctx.tunedServerProcess(BEFORE);
   const tunedRows: Record<string, unknown>[] = [];
   try {
@@ -77,8 +77,8 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
     for (const n of compareLevels) {
       const result: Record<string, number> = {};
       for (const [name, p] of [
-        ['spinningOn', tunedPool],
-        ['spinningOff', pool],
+        ['before', tunedPool],
+        ['now', pool],
       ] as const) {
         const clients = p.slice(0, n);
         await Promise.all(clients.map((c, i) => op(c, i)));
@@ -88,13 +88,11 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
       tunedRows.push({
         rpc: 'generate',
         clients: n,
-        spinningOnImagesPerMin: round(result.spinningOn!),
-        spinningOffImagesPerMin: round(result.spinningOff!),
-        offOverOn: round(result.spinningOff! / result.spinningOn!),
+        beforeImagesPerMin: round(result.before!),
+        nowImagesPerMin: round(result.now!),
+        nowOverBefore: round(result.now! / result.before!),
       });
-      ctx.log(
-        `concurrency: spinning off x${n}: ${round(result.spinningOff! / result.spinningOn!)}x spinning on`,
-      );
+      ctx.log(`concurrency: worker layout now x${n}: ${round(result.now! / result.before!)}x before`);
     }
   } finally {
     await tuned.stop();
@@ -106,8 +104,8 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
     floors,
     notes: [
       'clients are separate grpc-js client objects in the bench process (grpc-js may share one HTTP/2 connection between them)',
-      'server: inference/main.ts as a child process, default settings (maxBatch 8, maxQueue 32, ORT spinning off), 1 image per Generate, no previews',
-      'sessionTuningServer: the same with ORT spinning on (bench/lib/tuned-server.ts), alternating with the real server at each level',
+      'server: inference/main.ts as a child process, default settings (maxBatch 8, maxQueue 32, 2 model workers x 1 ORT thread, spinning off), 1 image per Generate, no previews',
+      'sessionTuningServer: the same with the layout before (1 worker, ORT threads; bench/lib/tuned-server.ts), alternating with the real server at each level',
     ],
   };
 }

@@ -14,7 +14,7 @@ import { decodeInputImage } from '../../inference/server/image-input.js';
 import { encodeImage } from '../../inference/server/image-output.js';
 import { createLogger } from '../../inference/server/logger.js';
 import { startServer } from '../../inference/server/server.js';
-import { type BenchContext, defaultParams, jobContext } from '../lib/context.js';
+import { type BenchContext, type BenchLayout, defaultParams, jobContext } from '../lib/context.js';
 import { testPicture } from '../lib/images.js';
 import { EDIT_INSTRUCTION, PROMPTS, SEED } from '../lib/inputs.js';
 import {
@@ -155,10 +155,15 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
 
   // (d) ORT session settings: the hot graphs alone and alternating (LLM step <-> denoiser, as batched serving
   // interleaves them), then whole requests through runtimes loaded with each setting, alternating ------------
-  const variants: [string, SessionTuning][] = [
-    ['spinning on (ORT default; before)', { spinning: true }],
-    ['spinning off (runtime default; after)', { spinning: false }],
-    ['intraOpThreads=1', { intraOpThreads: 1, spinning: false }],
+  // intraOpThreads 0 = ORT's choice (one per core); workers apply to whole requests (compareTunings) only
+  const variants: [string, BenchLayout][] = [
+    ['1 worker, ORT threads, spinning on (ORT default)', { workers: 1, intraOpThreads: 0, spinning: true }],
+    ['1 worker, ORT threads, spinning off (before)', { workers: 1, intraOpThreads: 0, spinning: false }],
+    ['1 worker, intraOpThreads=1', { workers: 1, intraOpThreads: 1, spinning: false }],
+    [
+      '2 workers x intraOpThreads=1 (runtime default now)',
+      { workers: 2, intraOpThreads: 1, spinning: false },
+    ],
   ];
   const toOptions = (t: SessionTuning): SessionOptions => ({
     ...(t.intraOpThreads ? { intraOpNumThreads: t.intraOpThreads } : {}),
@@ -168,7 +173,7 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
   if (calls.llmStep && calls.denoise) {
     const step = replayFeeds(dir, manifest, calls.llmStep.request);
     const den = replayFeeds(dir, manifest, calls.denoise.request);
-    for (const [name, tuning] of variants) {
+    for (const [name, tuning] of variants.filter(([, v]) => (v.workers ?? 1) === 1)) {
       const s1 = await openSession(step.file, toOptions(tuning));
       const s2 = await openSession(den.file, toOptions(tuning));
       const alone1 = await timeRuns(s1, step.feeds, repeats * 2);
@@ -194,10 +199,10 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
       });
     }
   }
-  // smoke: before/after only
+  // smoke: before/now only
   const tuningRows = await compareTunings(
     ctx,
-    ctx.options.smoke ? variants.slice(0, 2) : variants,
+    ctx.options.smoke ? [variants[1]!, variants[3]!] : variants,
     rgb,
     repeats,
   );

@@ -69,7 +69,10 @@ export async function handleButton(interaction: ButtonInteraction, ctx: BotConte
     case 'retry': {
       const settings = guard(ctx, interaction, FEATURE_OF[job.params.kind]);
       const ticket = acquireTicket(ctx, interaction.user.id, settings);
-      await holdingTicket(ticket, () => interaction.deferReply());
+      await holdingTicket(ticket, async () => {
+        await interaction.deferReply();
+        await ctx.acks.afterAcks();
+      });
       return runJobInReply(ctx, interaction, job, ticket);
     }
     case 'edit': {

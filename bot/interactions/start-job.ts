@@ -42,7 +42,8 @@ export async function runJobInReply(
 
 /**
  * Takes the user's ticket, acknowledges, loads the inputs, creates the job and runs it in the reply.
- * Checks that can refuse the request belong before this call, so they answer before acknowledging.
+ * Checks that can refuse the request belong before this call, so they answer before acknowledging;
+ * anything slow belongs after the acknowledgement.
  */
 export async function startImageJob(
   ctx: BotContext,
@@ -54,6 +55,8 @@ export async function startImageJob(
   const ticket = acquireTicket(ctx, interaction.user.id, settings);
   const job = await holdingTicket(ticket, async () => {
     await interaction.deferReply();
+    // Acknowledged: the rest can wait until other interactions of a burst are acknowledged too.
+    await ctx.acks.afterAcks();
     return createJobFor(ctx, interaction, params, await loadInputs());
   });
   await runJobInReply(ctx, interaction, job, ticket);

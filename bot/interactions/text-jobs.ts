@@ -25,6 +25,7 @@ async function imageToText(
   const ticket = acquireTicket(ctx, interaction.user.id, settings);
   try {
     if (!interaction.deferred && !interaction.replied) await interaction.deferReply();
+    await ctx.acks.afterAcks(); // the download and the model wait for other interactions' acknowledgements
     const [image] = await readImages(ctx, [attachment], interaction.attachmentSizeLimit);
     if (ticket.waitingBehind > 0) await interaction.editReply(formatWaitingForUser(ticket.waitingBehind));
     await ticket.ready;

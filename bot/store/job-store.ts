@@ -74,6 +74,13 @@ interface ImageRow {
 
 export class JobStore {
   private readonly db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  private readonly statements = new Map<string, Database.Statement>();
+  /**
+   * Parsed settings per guild, so the check every command makes before acknowledging costs no query.
+   * Only this store writes them, and with sharding a guild's interactions all reach the same shard.
+   */
+  private readonly settingsCache = new Map<string, GuildSettings>();
 
   constructor(
     path: string,
@@ -101,11 +108,9 @@ export class JobStore {
     const id = newJobId();
     const createdAt = this.now();
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO jobs (id, user_id, guild_id, channel_id, message_id, params, status, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?)',
-        )
-        .run(id, job.userId, job.guildId, job.channelId, JSON.stringify(job.params), 'pending', createdAt);
+      this.stmt(
+        'INSERT INTO jobs (id, user_id, guild_id, channel_id, message_id, params, status, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?)',
+      ).run(id, job.userId, job.guildId, job.channelId, JSON.stringify(job.params), 'pending', createdAt);
       (job.inputs ?? []).forEach((img, i) => {
         this.insertImage(id, 'input', i, img, null, null);
       });
@@ -114,11 +119,11 @@ export class JobStore {
   }
 
   getJob(id: string): JobRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     if (!row) return undefined;
-    const images = this.db
-      .prepare('SELECT role, idx, data, mime, seed, tokens FROM job_images WHERE job_id = ? ORDER BY idx')
-      .all(id) as ImageRow[];
+    const images = this.stmt(
+      'SELECT role, idx, data, mime, seed, tokens FROM job_images WHERE job_id = ? ORDER BY idx',
+    ).all(id) as ImageRow[];
     const toImage = (r: ImageRow): ImageData => ({
       data: new Uint8Array(r.data),
       mimeType: r.mime ?? undefined,
@@ -144,68 +149,78 @@ export class JobStore {
   }
 
   setMessage(jobId: string, channelId: string, messageId: string): void {
-    this.db
-      .prepare('UPDATE jobs SET channel_id = ?, message_id = ? WHERE id = ?')
-      .run(channelId, messageId, jobId);
+    this.stmt('UPDATE jobs SET channel_id = ?, message_id = ? WHERE id = ?').run(channelId, messageId, jobId);
   }
 
   /** Stores the results and marks the job done (replacing outputs of an earlier run). */
   completeJob(jobId: string, outputs: StoredOutput[]): void {
     this.db.transaction(() => {
-      this.db.prepare("DELETE FROM job_images WHERE job_id = ? AND role = 'output'").run(jobId);
+      this.stmt("DELETE FROM job_images WHERE job_id = ? AND role = 'output'").run(jobId);
       outputs.forEach((o, i) => {
         this.insertImage(jobId, 'output', i, o.image, o.seed, JSON.stringify(o.tokens));
       });
-      this.db.prepare("UPDATE jobs SET status = 'done' WHERE id = ?").run(jobId);
+      this.stmt("UPDATE jobs SET status = 'done' WHERE id = ?").run(jobId);
     })();
   }
 
   failJob(jobId: string): void {
-    this.db.prepare("UPDATE jobs SET status = 'failed' WHERE id = ?").run(jobId);
+    this.stmt("UPDATE jobs SET status = 'failed' WHERE id = ?").run(jobId);
   }
 
   getGuildSettings(guildId: string | null): GuildSettings {
     if (!guildId) return defaultGuildSettings();
-    const row = this.db.prepare('SELECT json FROM guild_settings WHERE guild_id = ?').get(guildId) as
-      | { json: string }
-      | undefined;
-    return parseStoredSettings(row?.json);
+    let settings = this.settingsCache.get(guildId);
+    if (!settings) {
+      const row = this.stmt('SELECT json FROM guild_settings WHERE guild_id = ?').get(guildId) as
+        | { json: string }
+        | undefined;
+      settings = parseStoredSettings(row?.json);
+      this.settingsCache.set(guildId, settings);
+    }
+    return structuredClone(settings);
   }
 
   saveGuildSettings(guildId: string, settings: GuildSettings): void {
-    this.db
-      .prepare(
-        'INSERT INTO guild_settings (guild_id, json) VALUES (?, ?) ON CONFLICT(guild_id) DO UPDATE SET json = excluded.json',
-      )
-      .run(guildId, JSON.stringify(settings));
+    this.stmt(
+      'INSERT INTO guild_settings (guild_id, json) VALUES (?, ?) ON CONFLICT(guild_id) DO UPDATE SET json = excluded.json',
+    ).run(guildId, JSON.stringify(settings));
+    this.settingsCache.delete(guildId);
   }
 
   /** Remembers "use this image as blend input" until the user picks a second image. */
   setBlendPick(userId: string, jobId: string, index: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO blend_picks (user_id, job_id, idx, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET job_id = excluded.job_id, idx = excluded.idx, created_at = excluded.created_at',
-      )
-      .run(userId, jobId, index, this.now());
+    this.stmt(
+      'INSERT INTO blend_picks (user_id, job_id, idx, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET job_id = excluded.job_id, idx = excluded.idx, created_at = excluded.created_at',
+    ).run(userId, jobId, index, this.now());
   }
 
   /** Returns and clears the user's pending pick. */
   takeBlendPick(userId: string): { jobId: string; index: number } | undefined {
-    const row = this.db.prepare('SELECT job_id, idx FROM blend_picks WHERE user_id = ?').get(userId) as
+    const row = this.stmt('SELECT job_id, idx FROM blend_picks WHERE user_id = ?').get(userId) as
       | { job_id: string; idx: number }
       | undefined;
     if (!row) return undefined;
-    this.db.prepare('DELETE FROM blend_picks WHERE user_id = ?').run(userId);
+    this.stmt('DELETE FROM blend_picks WHERE user_id = ?').run(userId);
     return { jobId: row.job_id, index: row.idx };
   }
 
   /** Deletes jobs (and their images) created before `cutoff` epoch ms. Returns how many. */
   pruneJobsBefore(cutoff: number): number {
-    return this.db.prepare('DELETE FROM jobs WHERE created_at < ?').run(cutoff).changes;
+    return this.stmt('DELETE FROM jobs WHERE created_at < ?').run(cutoff).changes;
   }
 
   close(): void {
+    this.statements.clear();
     this.db.close();
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private insertImage(
@@ -216,10 +231,8 @@ export class JobStore {
     seed: string | null,
     tokens: string | null,
   ): void {
-    this.db
-      .prepare(
-        'INSERT INTO job_images (job_id, role, idx, data, mime, seed, tokens) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(jobId, role, idx, Buffer.from(image.data), image.mimeType ?? null, seed, tokens);
+    this.stmt(
+      'INSERT INTO job_images (job_id, role, idx, data, mime, seed, tokens) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(jobId, role, idx, Buffer.from(image.data), image.mimeType ?? null, seed, tokens);
   }
 }

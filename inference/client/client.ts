@@ -126,14 +126,42 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
 /**
  * Drains an image job stream: calls `onEvent` for queued/progress events and returns the result.
  * Throws the gRPC error if the call fails, or an Error if the stream ends without a result.
+ *
+ * The result is the stream's last event; it returns at once and reads the end of the stream in the
+ * background. (Leaving a `for await` at the result would cancel the call that is just finishing: an
+ * AbortError on the client, RST_STREAM and a cancellation on the server, for nothing.)
  */
 export async function collectImageResult(
   events: AsyncIterable<pb.ImageJobEvent>,
   onEvent?: (event: pb.ImageJobEvent) => void,
 ): Promise<pb.ImageResult> {
-  for await (const event of events) {
-    onEvent?.(event);
-    if (event.event === 'result') return event.result;
+  const it = events[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) break;
+      const event = next.value;
+      onEvent?.(event);
+      if (event.event === 'result') {
+        void drainRest(it);
+        return event.result;
+      }
+    }
+  } catch (err) {
+    // As `for await` does: a throwing onEvent cancels the call. (A failed call is already over.)
+    await it.return?.().catch(() => {});
+    throw err;
   }
   throw new Error('the stream ended without a result');
+}
+
+/** Reads a stream to its end, ignoring what comes (the caller has what it wanted). */
+async function drainRest(it: AsyncIterator<unknown>): Promise<void> {
+  try {
+    while (!(await it.next()).done) {
+      // nothing after the result is used
+    }
+  } catch {
+    // the call's status after its result does not change the result
+  }
 }

@@ -60,7 +60,11 @@ export class BatchedModel {
       const merged = mergeDenoiseInputs(inputs);
       this.counters.denoiseCalls++;
       this.counters.denoiseRows += merged.batch;
-      return splitByInput(await backend.denoise(merged), inputs); // x0 [B, C, H, W]
+      // With several workers, one batch runs as row chunks on all of them at once: on 2 cores, two
+      // one-thread workers on half a batch each beat one two-thread run (BENCHMARKS.md, worker layout).
+      const chunks = splitDenoiseInput(merged, slots);
+      const outs = await Promise.all(chunks.map((c) => backend.denoise(c)));
+      return splitByInput(concat(outs), inputs); // x0 [B, C, H, W]
     });
     this.renderer = coalesce(async (inputs) => {
       const render = requireGraph(backend.render?.bind(backend), 'renderer');
@@ -128,6 +132,29 @@ export function mergeDenoiseInputs(inputs: DenoiseInput[]): DenoiseInput {
     mask: concat(inputs.map((i) => i.mask)), // [B, K]
     batch: inputs.reduce((n, i) => n + i.batch, 0),
   };
+}
+
+/** Splits a denoiser batch into at most `parts` consecutive row chunks of near-equal size. */
+export function splitDenoiseInput(input: DenoiseInput, parts: number): DenoiseInput[] {
+  const n = Math.min(Math.max(1, parts), input.batch);
+  if (n === 1) return [input];
+  const B = input.batch;
+  const per = (a: { length: number }) => a.length / B;
+  const [px, pk] = [per(input.xT), per(input.codes)];
+  const out: DenoiseInput[] = [];
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const rows = Math.floor(B / n) + (i < B % n ? 1 : 0);
+    out.push({
+      xT: input.xT.slice(at * px, (at + rows) * px),
+      t: input.t.slice(at, at + rows),
+      codes: input.codes.slice(at * pk, (at + rows) * pk),
+      mask: input.mask.slice(at * pk, (at + rows) * pk),
+      batch: rows,
+    });
+    at += rows;
+  }
+  return out;
 }
 
 /** Concatenates typed arrays of one kind (the first one itself when there is only one). */

@@ -4,4 +4,10 @@ export type { BatchCounters } from './batched-model.js';
 export { DdtRuntime } from './ddt-runtime.js';
 export { ModelPackageError } from './errors.js';
 export { type Manifest, parseManifest, readManifest } from './manifest.js';
-export { type LoadOptions, loadModelPackage, loadModels } from './package-loader.js';
+export {
+  defaultWorkerLayout,
+  type LoadOptions,
+  loadModelPackage,
+  loadModels,
+  type WorkerLayout,
+} from './package-loader.js';

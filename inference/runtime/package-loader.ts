@@ -3,6 +3,7 @@
  * workers, warm every graph up with one tiny inference, and only then hand out a ModelRuntime.
  */
 import { access, readdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { type ModelRuntime, RuntimeError } from './api.js';
 import { BatchedModel } from './batched-model.js';
@@ -21,11 +22,32 @@ import type { ExecutionProvider, SessionTuning } from './worker-protocol.js';
 
 export interface LoadOptions {
   executionProvider: ExecutionProvider;
-  workers?: number; // model workers per package (each holds all graphs); default 1
+  workers?: number; // model workers per package (each holds all graphs); default: defaultWorkerLayout
   maxQueue?: number; // waiting requests beyond the running ones; default 32
   maxBatch?: number; // requests running (and batched) at once; default 8
   only?: string[]; // package names (manifest name or directory) to load; default all
-  sessionTuning?: SessionTuning; // ORT intra-op threads / spinning (default: ORT's threads, no spinning)
+  sessionTuning?: SessionTuning; // ORT intra-op threads / spinning (default: defaultWorkerLayout, no spinning)
+}
+
+export interface WorkerLayout {
+  workers: number;
+  intraOpThreads?: number; // undefined: ORT's choice
+}
+
+/**
+ * CPU: two model workers with the cores shared between them (one ORT thread each on 2 cores). Measured
+ * here (BENCHMARKS.md, worker layout): an LLM token step round trip took 1.06 ms with one intra-op thread
+ * against 2.11 ms with two (waking the pool's second thread for every small MatMul costs more than it
+ * saves), and a denoiser batch split over two one-thread workers ran faster than the whole batch on one
+ * two-thread worker. GPU providers: one worker (one device, one copy of the weights).
+ */
+export function defaultWorkerLayout(
+  provider: ExecutionProvider,
+  cores = availableParallelism(),
+): WorkerLayout {
+  if (provider !== 'cpu') return { workers: 1 };
+  const workers = Math.min(2, Math.max(1, cores));
+  return { workers, intraOpThreads: Math.max(1, Math.floor(cores / workers)) };
 }
 
 /** Loads every package under `modelsDir` (subdirectories with manifest.json), keyed by manifest name. */
@@ -76,7 +98,12 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
       `vocabulary has ${tokenizer.vocabSize} ids, manifest.json vocab.text_size is ${manifest.vocab.text_size}`,
     );
   }
-  const workers = Array.from({ length: Math.max(1, opts.workers ?? 1) }, (_, i) => new WorkerClient(i));
+  const layout = defaultWorkerLayout(opts.executionProvider);
+  const tuning: SessionTuning = { intraOpThreads: layout.intraOpThreads, ...opts.sessionTuning };
+  const workers = Array.from(
+    { length: Math.max(1, opts.workers ?? layout.workers) },
+    (_, i) => new WorkerClient(i),
+  );
   try {
     const results = await Promise.all(
       workers.map((w) =>
@@ -88,7 +115,7 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
           graphs: manifest.graphs,
           latent: manifest.latent,
           sampleShape: sampleShape(manifest),
-          tuning: opts.sessionTuning,
+          tuning,
         }),
       ),
     ).catch((err: Error) => {

@@ -34,8 +34,14 @@ export class WorkerClient {
     });
   }
 
-  async terminate(): Promise<void> {
+  /**
+   * Stops the worker after its calls in flight have answered (at most `graceMs`): terminating a thread
+   * inside an ONNX Runtime call (session creation or run) aborts the whole process with a native error.
+   */
+  async terminate(graceMs = 5000): Promise<void> {
     this.dead ??= new Error('closed');
+    const until = Date.now() + graceMs;
+    while (this.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     await this.worker.terminate();
   }
 

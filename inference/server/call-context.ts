@@ -3,6 +3,10 @@
  * call's `cancelled` event, which also fires when the client's deadline passes), deadline, logs,
  * metrics, and the mapping of thrown errors to one gRPC status. Handlers only map request -> runtime
  * call -> response.
+ *
+ * The response headers (x-request-id) go out with the first message or the status, not on arrival: a
+ * separate HEADERS frame would be one more socket write and one more wake-up of the client while the
+ * model runs, for a header no client needs before the first event.
  */
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -53,14 +57,26 @@ function readDeadline(call: { getDeadline(): grpc.Deadline }): number | undefine
 
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
+/** Sends the response headers (x-request-id) once; call it before the first message or the status. */
+function headerSender(call: AnyCall, requestId: string): () => void {
+  let sent = false;
+  return () => {
+    if (sent) return;
+    sent = true;
+    const header = new grpc.Metadata();
+    header.set('x-request-id', requestId);
+    call.sendMetadata(header);
+  };
+}
+
 /** Runs `body` with a CallContext; returns the status it ended with (for the caller to deliver). */
 async function runCall<T>(
   rpc: string,
   deps: ServerDeps,
   call: AnyCall,
+  requestId: string,
   body: (ctx: CallContext) => Promise<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; error: grpc.StatusObject }> {
-  const requestId = pickRequestId(call.metadata);
   const log = deps.log.child({ request_id: requestId, rpc });
   const controller = new AbortController();
   const onCancelled = () => controller.abort(new InputError('cancelled', 'the client cancelled the call'));
@@ -69,9 +85,6 @@ async function runCall<T>(
   deps.metrics.inFlight.inc({ rpc });
   const started = performance.now();
   let runStarted: number | undefined;
-  const header = new grpc.Metadata();
-  header.set('x-request-id', requestId);
-  call.sendMetadata(header);
   let code = grpc.status.OK;
   try {
     checkBearerToken(call.metadata, deps.config.token);
@@ -131,10 +144,15 @@ export function wrapUnary<Req, Res>(
   handler: (req: Req, ctx: CallContext) => Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    void runCall(rpc, deps, call as AnyCall, (ctx) => handler(call.request, ctx)).then((outcome) => {
-      if (outcome.ok) callback(null, outcome.value);
-      else callback(outcome.error);
-    });
+    const requestId = pickRequestId(call.metadata);
+    const sendHeader = headerSender(call as AnyCall, requestId);
+    void runCall(rpc, deps, call as AnyCall, requestId, (ctx) => handler(call.request, ctx)).then(
+      (outcome) => {
+        sendHeader();
+        if (outcome.ok) callback(null, outcome.value);
+        else callback(outcome.error);
+      },
+    );
   };
 }
 
@@ -145,13 +163,20 @@ export function wrapServerStream<Req, Event>(
   handler: (req: Req, ctx: CallContext, send: (event: Event) => void) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Event> {
   return (call) => {
+    const requestId = pickRequestId(call.metadata);
+    const sendHeader = headerSender(call as AnyCall, requestId);
     const send = (event: Event) => {
-      if (!call.cancelled && !call.writableEnded) call.write(event);
+      if (call.cancelled || call.writableEnded) return;
+      sendHeader();
+      call.write(event);
     };
-    void runCall(rpc, deps, call as AnyCall, (ctx) => handler(call.request, ctx, send)).then((outcome) => {
-      if (call.cancelled) return;
-      if (outcome.ok) call.end();
-      else call.emit('error', outcome.error);
-    });
+    void runCall(rpc, deps, call as AnyCall, requestId, (ctx) => handler(call.request, ctx, send)).then(
+      (outcome) => {
+        if (call.cancelled) return;
+        sendHeader();
+        if (outcome.ok) call.end();
+        else call.emit('error', outcome.error);
+      },
+    );
   };
 }

@@ -1,7 +1,10 @@
 /**
  * Turns a client's Image message into the RGB pixels the runtime expects, or refuses it with an error a
  * person can act on. Order matters: cheap checks (size, magic bytes, mime hint, header dimensions) run
- * before any pixel is decoded, so a decompression bomb costs a header read, not gigabytes.
+ * before any pixel is decoded, so a decompression bomb costs a header read, not gigabytes. libvips'
+ * own header read (the second dimension check) runs alongside the decode when our header read found
+ * acceptable dimensions: the decode is bounded by limitInputPixels anyway, libvips' verdict still
+ * decides (its errors come first, as before), and the request saves a thread-pool round trip.
  *
  * Resizing keeps objects' shapes (never stretches): near-square inputs (long/short side <= 1.25) are
  * scaled to cover the model's square and centre-cropped, losing at most 10% per side; anything longer
@@ -61,15 +64,13 @@ function checkPixelCount(width: number, height: number, field: string, limits: I
   }
 }
 
-/** Dimensions are checked twice before decoding: our own header read, then libvips' header parse. */
-async function checkDimensions(
+/** libvips' header parse: the image's dimensions, checked against the pixel limit. */
+async function checkLibvipsDimensions(
   bytes: Uint8Array,
   field: string,
   format: AcceptedFormat,
   limits: ImageLimits,
 ) {
-  const claimed = readImageDimensions(bytes, format);
-  if (claimed) checkPixelCount(claimed.width, claimed.height, field, limits);
   let meta: sharp.Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -102,13 +103,38 @@ export async function decodeInputImage(
 ): Promise<RgbImage> {
   const format = checkImageBytes(image, field, limits);
   const bytes = (image as Image).data;
-  const { width, height } = await checkDimensions(bytes, field, format, limits);
+  const claimed = readImageDimensions(bytes, format);
+  if (claimed) checkPixelCount(claimed.width, claimed.height, field, limits);
+  const header = checkLibvipsDimensions(bytes, field, format, limits);
+  if (!claimed) {
+    const { width, height } = await header;
+    return decodePixels(bytes, field, format, size, limits, chooseFit(width, height));
+  }
+  const fit = chooseFit(claimed.width, claimed.height);
+  const pixels = decodePixels(bytes, field, format, size, limits, fit);
+  pixels.catch(() => {}); // awaited below unless libvips' header check refuses the image first
+  const { width, height } = await header;
+  // The fit always follows libvips' dimensions; if they disagree with ours, decode again.
+  return chooseFit(width, height) === fit
+    ? pixels
+    : decodePixels(bytes, field, format, size, limits, chooseFit(width, height));
+}
+
+/** Decodes, orients, flattens and resizes to `size`x`size` RGB with the given fit. */
+async function decodePixels(
+  bytes: Uint8Array,
+  field: string,
+  format: AcceptedFormat,
+  size: number,
+  limits: ImageLimits,
+  fit: 'cover' | 'contain',
+): Promise<RgbImage> {
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxImagePixels, pages: 1, page: 0 })
       .rotate()
       .flatten({ background: WHITE })
       .toColourspace('srgb')
-      .resize(size, size, { fit: chooseFit(width, height), position: 'centre', background: WHITE })
+      .resize(size, size, { fit, position: 'centre', background: WHITE })
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });

@@ -2,6 +2,14 @@
  * Bridges the runtime's synchronous hooks (onQueue, onProgress) to stream events. Previews need async
  * encoding, so events go through one promise chain: they reach the client in the order the runtime
  * emitted them, and the final result is written only after every earlier event.
+ *
+ * Plain progress events (no preview) are rate-limited to one per `progressIntervalMs`: the runtime
+ * reports every model step (a Generate makes ~25 in ~100 ms), and each event is a gRPC message that
+ * costs the server and the client a wake-up, serialisation and a socket write while the model runs,
+ * taking CPU from it. An event arriving sooner than that after the last one is held; a newer one
+ * replaces it (progress is a state, not a log), and the held one is written when the interval is over,
+ * before any other event (so the order is kept) and before the result, so a client always sees the last
+ * progress. The first event and events with a preview are never held.
  */
 
 import type { OutputFormat, Progress, Queued } from '../protocol/types.js';
@@ -16,8 +24,13 @@ export interface JobEventWriter {
   jobContext(options: { previews: boolean; onTextDelta?: (delta: string) => void }): JobContext;
   /** Appends an event after every earlier one. */
   push(make: () => JobEventBody | Promise<JobEventBody>): void;
-  /** Resolves when every pushed event has been written. */
+  /** Writes a held progress event, then resolves when every pushed event has been written. */
   flush(): Promise<void>;
+}
+
+export interface JobEventOptions {
+  /** Least time between two plain progress events; 0 sends every one. */
+  progressIntervalMs: number;
 }
 
 export function toQueued(e: QueueEvent): Queued {
@@ -38,10 +51,11 @@ export function createJobEventWriter(
   ctx: CallContext,
   format: OutputFormat,
   write: (body: JobEventBody) => void,
+  options: JobEventOptions,
 ): JobEventWriter {
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
-  const push = (make: () => JobEventBody | Promise<JobEventBody>) => {
+  const append = (make: () => JobEventBody | Promise<JobEventBody>) => {
     chain = chain.then(async () => {
       if (failure !== undefined || ctx.signal.aborted) return;
       try {
@@ -50,6 +64,40 @@ export function createJobEventWriter(
         failure = err;
       }
     });
+  };
+
+  const interval = options.progressIntervalMs;
+  let lastSentAt = Number.NEGATIVE_INFINITY;
+  let held: ProgressEvent | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const sendProgress = (e: ProgressEvent) => {
+    lastSentAt = performance.now();
+    append(async () => ({ progress: await toProgress(e, format) }));
+  };
+  /** Writes the held progress event, if any, ahead of whatever comes next. */
+  const releaseHeld = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const e = held;
+    held = undefined;
+    if (e && !ctx.signal.aborted) sendProgress(e);
+  };
+  const offerProgress = (e: ProgressEvent) => {
+    const now = performance.now();
+    if (e.preview || now - lastSentAt >= interval) {
+      held = undefined; // superseded by this one
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      sendProgress(e);
+      return;
+    }
+    held = e;
+    timer ??= setTimeout(releaseHeld, lastSentAt + interval - now).unref();
+  };
+
+  const push = (make: () => JobEventBody | Promise<JobEventBody>) => {
+    releaseHeld();
+    append(make);
   };
   return {
     push,
@@ -60,7 +108,7 @@ export function createJobEventWriter(
       onQueue: (e) => push(() => ({ queued: toQueued(e) })),
       onProgress: (e) => {
         if (e.stage !== 'queued') ctx.markStarted();
-        push(async () => ({ progress: await toProgress(e, format) }));
+        offerProgress(e);
       },
       onTextDelta:
         onTextDelta &&
@@ -70,6 +118,7 @@ export function createJobEventWriter(
         }),
     }),
     flush: async () => {
+      releaseHeld();
       await chain;
       if (failure !== undefined) throw failure;
     },

@@ -42,17 +42,22 @@ export async function toGeneratedImages(
   job: JobContext,
   out: OutputOptions,
 ): Promise<GeneratedImage[]> {
-  const result: GeneratedImage[] = [];
+  // The images are encoded together (large ones in sharp's thread pool) and alongside the reveals (model
+  // work, one image after another so the job's reveal progress stays in order).
+  const encoded = Promise.all(images.map((img) => encodeImage(img.image, out.format)));
+  encoded.catch(() => {}); // awaited below; a reveal may throw first
+  const reveals: (Reveal | null)[] = [];
   for (const img of images) {
-    result.push({
-      image: await encodeImage(img.image, out.format),
-      seed: img.seed.toString(),
-      tokens: img.tokens,
-      // Reveal reuses the image's own seed so its last frame matches the image.
-      reveal: out.reveal
-        ? await buildReveal(runtime, img.tokens, { ...params, seed: img.seed }, job, out)
-        : null,
-    });
+    // Reveal reuses the image's own seed so its last frame matches the image.
+    reveals.push(
+      out.reveal ? await buildReveal(runtime, img.tokens, { ...params, seed: img.seed }, job, out) : null,
+    );
   }
-  return result;
+  const encodedImages = await encoded;
+  return images.map((img, i) => ({
+    image: encodedImages[i]!,
+    seed: img.seed.toString(),
+    tokens: img.tokens,
+    reveal: reveals[i]!,
+  }));
 }

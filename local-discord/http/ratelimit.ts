@@ -33,6 +33,8 @@ interface Window {
  */
 export class RateLimiter {
   private readonly windows = new Map<string, Window>();
+  /** Bucket id per "METHOD pattern" (a hash, as Discord's opaque bucket ids are), computed once. */
+  private readonly bucketIds = new Map<string, string>();
   private forced: Required<Omit<ForcedRateLimit, 'route' | 'method'>> &
     Pick<ForcedRateLimit, 'route' | 'method'> = {
     count: 0,
@@ -57,7 +59,12 @@ export class RateLimiter {
     majorParam: string,
     now = Date.now(),
   ): RateLimitDecision {
-    const bucket = createHash('sha1').update(`${method} ${pattern}`).digest('hex').slice(0, 16);
+    const route = `${method} ${pattern}`;
+    let bucket = this.bucketIds.get(route);
+    if (bucket === undefined) {
+      bucket = createHash('sha1').update(route).digest('hex').slice(0, 16);
+      this.bucketIds.set(route, bucket);
+    }
     const key = `${bucket}:${majorParam}`;
     let w = this.windows.get(key);
     if (!w || now >= w.resetAt) {

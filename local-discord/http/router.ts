@@ -22,6 +22,8 @@ export interface Route {
   /** False for interaction-token routes, which Discord authenticates by their token. */
   auth: boolean;
   handler: Handler;
+  /** The pattern's segments, split once (matching runs on every request). */
+  parts: string[];
 }
 
 export interface Match {
@@ -34,7 +36,8 @@ export class Router {
   private readonly routes: Route[] = [];
 
   add(method: string, pattern: string, handler: Handler, opts: { auth?: boolean } = {}): this {
-    this.routes.push({ method, pattern, bucket: pattern, auth: opts.auth ?? true, handler });
+    const parts = pattern.split('/').filter(Boolean);
+    this.routes.push({ method, pattern, bucket: pattern, auth: opts.auth ?? true, handler, parts });
     return this;
   }
 
@@ -42,7 +45,7 @@ export class Router {
     const segments = path.split('/').filter(Boolean).map(safeDecode);
     for (const route of this.routes) {
       if (route.method !== method) continue;
-      const parts = route.pattern.split('/').filter(Boolean);
+      const parts = route.parts;
       if (parts.length !== segments.length) continue;
       const params: Record<string, string> = {};
       let ok = true;

@@ -57,8 +57,11 @@ export const createChatHandler = (deps: ServerDeps) =>
     const { name, runtime } = resolveModel(ctx.models, req.model, deps.config.defaultModel, 'chat');
     const params = resolveSampling(req, runtime.description);
     const turns = await toChatTurns(req.turns, runtime.description, deps);
-    const events = createJobEventWriter(ctx, req.output_format, (body) =>
-      send({ request_id: ctx.requestId, ...body } as ChatEvent),
+    const events = createJobEventWriter(
+      ctx,
+      req.output_format,
+      (body) => send({ request_id: ctx.requestId, ...body } as ChatEvent),
+      { progressIntervalMs: deps.config.progressIntervalMs },
     );
     let deltas = 0;
     const job = events.jobContext({

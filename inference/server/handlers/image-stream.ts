@@ -34,8 +34,11 @@ export function openImageStream(
   previews: boolean,
 ): ImageStream {
   const out = outputOptions(deps, req);
-  const events = createJobEventWriter(ctx, out.format, (body) =>
-    send({ request_id: ctx.requestId, ...body } as ImageJobEvent),
+  const events = createJobEventWriter(
+    ctx,
+    out.format,
+    (body) => send({ request_id: ctx.requestId, ...body } as ImageJobEvent),
+    { progressIntervalMs: deps.config.progressIntervalMs },
   );
   const job = events.jobContext({ previews });
   const sendResult = async (result: ImageResult) => {

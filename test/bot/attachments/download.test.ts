@@ -22,7 +22,7 @@ beforeAll(async () => {
       res.writeHead(200); // no content-length: the cap must hold while streaming
       res.write(Buffer.alloc(3000));
       res.end(Buffer.alloc(3000));
-    } else if (req.url === '/slow') setTimeout(() => res.writeHead(200).end('late'), 2000);
+    } else if (req.url === '/slow') setTimeout(() => res.writeHead(200).end('late'), 6000);
     else if (req.url === '/redirect') res.writeHead(302, { location: 'https://evil.example/' }).end();
     else if (req.url === '/text.png') res.writeHead(200).end('this is not an image');
     else res.writeHead(404).end();
@@ -32,7 +32,8 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const opts = { allowedHosts: ['127.0.0.1'], maxBytes: 4096, timeoutMs: 500 };
+// generous: a loaded CI machine must not turn a local download into a timeout (/slow answers after 6 s)
+const opts = { allowedHosts: ['127.0.0.1'], maxBytes: 4096, timeoutMs: 2000 };
 
 describe('downloadAttachment', () => {
   it('downloads from an allowed host', async () => {
@@ -67,10 +68,10 @@ describe('inspectImage and readAttachmentImage', () => {
   it('catches a file whose name and declared type lie', async () => {
     const att = { name: 'x.png', url: `${base}/text.png`, contentType: 'image/png', size: 20 };
     const limits = { allowedHosts: ['127.0.0.1'], maxPixels: 10_000, byteLimits: { bot: 4096 } };
-    await expect(readAttachmentImage(att, { limits, timeoutMs: 500 })).rejects.toThrow(
+    await expect(readAttachmentImage(att, { limits, timeoutMs: 2000 })).rejects.toThrow(
       /not a readable image/,
     );
     const good = { ...att, url: `${base}/img.png`, contentType: 'image/webp' };
-    expect((await readAttachmentImage(good, { limits, timeoutMs: 500 })).mimeType).toBe('image/png');
+    expect((await readAttachmentImage(good, { limits, timeoutMs: 2000 })).mimeType).toBe('image/png');
   });
 });

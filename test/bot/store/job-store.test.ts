@@ -84,6 +84,11 @@ describe('JobStore', () => {
     store.saveGuildSettings('g', s);
     expect(store.getGuildSettings('g').allowedChannelIds).toEqual(['c9']);
     expect(store.getGuildSettings(null)).toEqual(defaultGuildSettings());
+    // Settings are cached per guild: callers get copies, and saving replaces what the next read sees.
+    store.getGuildSettings('g').allowedChannelIds.push('mutated');
+    expect(store.getGuildSettings('g').allowedChannelIds).toEqual(['c9']);
+    store.saveGuildSettings('g', applySettingsChange(s, { kind: 'all-channels' }));
+    expect(store.getGuildSettings('g').allowedChannelIds).toEqual([]);
 
     store.setBlendPick('u', 'job1', 0);
     store.setBlendPick('u', 'job2', 3);

@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadModelPackage } from '../../../inference/runtime/index.js';
+import { splitDenoiseInput } from '../../../inference/runtime/batched-model.js';
+import { defaultWorkerLayout, loadModelPackage } from '../../../inference/runtime/index.js';
 import { ctx, params, patternImage } from './helpers.js';
 
 const dir = fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url));
@@ -29,5 +30,59 @@ describe('session tuning', () => {
     } finally {
       await Promise.all([plain.close(), tuned.close()]);
     }
+  });
+
+  it('gives identical results with one worker on ORT threads and batches split over two workers', async () => {
+    const one = await loadModelPackage(dir, {
+      executionProvider: 'cpu',
+      workers: 1,
+      sessionTuning: { intraOpThreads: 0 },
+    });
+    const two = await loadModelPackage(dir, {
+      executionProvider: 'cpu',
+      workers: 2,
+      sessionTuning: { intraOpThreads: 1 },
+    });
+    try {
+      // 3 images: the denoiser batch is split 2 + 1 over the two workers
+      const [a, b] = await Promise.all(
+        [one, two].map((rt) => rt.generate('a red circle', 3, params({ seed: 9n }), ctx())),
+      );
+      expect(b!.map((g) => g.tokens)).toEqual(a!.map((g) => g.tokens));
+      expect(b!.map((g) => Buffer.from(g.image.data).toString('hex'))).toEqual(
+        a!.map((g) => Buffer.from(g.image.data).toString('hex')),
+      );
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+});
+
+describe('worker layout', () => {
+  it('shares the cores between two workers on CPU and uses one worker on a GPU', () => {
+    expect(defaultWorkerLayout('cpu', 2)).toEqual({ workers: 2, intraOpThreads: 1 });
+    expect(defaultWorkerLayout('cpu', 1)).toEqual({ workers: 1, intraOpThreads: 1 });
+    expect(defaultWorkerLayout('cpu', 16)).toEqual({ workers: 2, intraOpThreads: 8 });
+    expect(defaultWorkerLayout('cuda', 16)).toEqual({ workers: 1 });
+  });
+
+  it('splits a denoiser batch into near-equal row chunks that keep every row', () => {
+    const B = 5;
+    const K = 2;
+    const px = 3;
+    const input = {
+      xT: Float32Array.from({ length: B * px }, (_, i) => i),
+      t: Float32Array.from({ length: B }, (_, i) => i / 10),
+      codes: BigInt64Array.from({ length: B * K }, (_, i) => BigInt(i)),
+      mask: Float32Array.from({ length: B * K }, (_, i) => i % 2),
+      batch: B,
+    };
+    const parts = splitDenoiseInput(input, 2);
+    expect(parts.map((p) => p.batch)).toEqual([3, 2]);
+    expect(parts.map((p) => p.xT.length)).toEqual([9, 6]);
+    expect(Array.from(parts[1]!.t)).toEqual([0.3, 0.4].map((v) => Math.fround(v)));
+    expect(parts.flatMap((p) => Array.from(p.codes))).toEqual(Array.from(input.codes));
+    expect(splitDenoiseInput(input, 8)).toHaveLength(5);
+    expect(splitDenoiseInput({ ...input, batch: 1, xT: input.xT.slice(0, 3) }, 2)).toHaveLength(1);
   });
 });

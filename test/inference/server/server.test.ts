@@ -5,6 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImageResult } from '../../../inference/client/client.js';
+import { loadServiceDefinition } from '../../../inference/protocol/load.js';
 import type { ImageJobEvent } from '../../../inference/protocol/types.js';
 import { FakeRuntime } from './fake-runtime.js';
 import { codeOf, drain, startTestServer, type TestServer } from './helpers.js';
@@ -72,6 +73,24 @@ describe('inference server with a fake runtime', () => {
     expect(Buffer.from(other.images[0]!.image!.data).equals(Buffer.from(result.images[0]!.image!.data))).toBe(
       false,
     );
+  });
+
+  it('sends at most one plain progress event per PROGRESS_INTERVAL_MS, and every step with 0', async () => {
+    const slow = new FakeRuntime({ steps: 12, stepMs: 5 });
+    const every = await startTestServer(new Map([['fake', slow]]), { PROGRESS_INTERVAL_MS: '0' });
+    const limited = await startTestServer(new Map([['fake', slow]]), { PROGRESS_INTERVAL_MS: '1000' });
+    try {
+      const steps = async (s: TestServer) =>
+        (await drain(s.client.generate({ prompt: 'x' }))).flatMap((e) =>
+          e.event === 'progress' ? [e.progress.step] : [],
+        );
+      expect(await steps(every)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      // The first at once, the newest (the last step) before the result; the rest superseded.
+      expect(await steps(limited)).toEqual([1, 12]);
+    } finally {
+      await every.stop();
+      await limited.stop();
+    }
   });
 
   it('sends preview images and a reveal animation when asked', async () => {
@@ -171,6 +190,34 @@ describe('inference server with a fake runtime', () => {
     expect(body).toMatch(/ddt_images_generated_total\{model="fake"\} [1-9]/);
     expect(body).toMatch(/ddt_queue_depth\{model="fake",state="queued"\} 0/);
     expect(body).toContain('ddt_queue_wait_seconds_bucket');
+  });
+
+  it('echoes x-request-id in the response header of unary calls, streams and errors', async () => {
+    const Inference = grpc.makeClientConstructor(loadServiceDefinition(), 'Inference');
+    const raw = new Inference(`127.0.0.1:${t.server.port}`, grpc.credentials.createInsecure()) as unknown as {
+      GetModelInfo(req: unknown, md: grpc.Metadata, cb: (err: unknown) => void): grpc.ClientUnaryCall;
+      Caption(req: unknown, md: grpc.Metadata, cb: (err: unknown) => void): grpc.ClientUnaryCall;
+      Generate(req: unknown, md: grpc.Metadata): grpc.ClientReadableStream<ImageJobEvent>;
+    } & grpc.Client;
+    const md = (id: string) => {
+      const m = new grpc.Metadata();
+      m.set('x-request-id', id);
+      return m;
+    };
+    const headerOf = (call: grpc.ClientUnaryCall | grpc.ClientReadableStream<ImageJobEvent>) =>
+      new Promise<unknown>((resolve) => call.on('metadata', (m) => resolve(m.get('x-request-id')[0])));
+    try {
+      const unary = headerOf(raw.GetModelInfo({}, md('hdr-unary'), () => {}));
+      const failed = headerOf(raw.Caption({ image: { data: Buffer.alloc(0) } }, md('hdr-error'), () => {}));
+      const stream = raw.Generate({ prompt: 'x' }, md('hdr-stream'));
+      const streamed = headerOf(stream);
+      stream.resume();
+      expect(await unary).toBe('hdr-unary');
+      expect(await failed).toBe('hdr-error');
+      expect(await streamed).toBe('hdr-stream');
+    } finally {
+      raw.close();
+    }
   });
 
   it('logs one JSON line per request with its request id and code', async () => {
