@@ -57,8 +57,8 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--fixed-bn", action="store_true",
                     help="recalibrate the encoder's BatchNorm statistics once, then train with them fixed")
-    ap.add_argument("--decay", action="store_true",
-                    help="cosine learning-rate decay from this run's first step to --steps (kept across resumes)")
+    ap.add_argument("--decay", type=int, default=0, metavar="N",
+                    help="cosine learning-rate decay over N steps from this phase's first step (kept across resumes)")
     ap.add_argument("--freeze-encoder", action="store_true",
                     help="fine-tune the decoder alone: the codes (and so the LLM's data) stay fixed")
     args = ap.parse_args()
@@ -92,18 +92,20 @@ def main() -> None:
         recalibrate_bn(model, p, random.Random(99))
     total = args.steps or p.tok_steps
     decay_from = (ck.get("decay_from") if ck else None) if args.decay else None
-    if args.decay and decay_from is None:
-        decay_from = step
+    if args.decay and (decay_from is None or step >= decay_from + args.decay):
+        decay_from = step  # a new decay phase (a finished one is not resumed)
     log = Logger(run / "tokenizer_log.jsonl")
     rng = random.Random(step * 7919 + 1)
     gen = torch.Generator().manual_seed(step)
     t_start = time.time()
     last_save = time.time()
+    if decay_from is not None:
+        total = min(total, decay_from + args.decay)  # the phase ends when its decay does
     while step < total and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
         lr = p.tok_lr * lr_scale * min(1.0, (step - warm_from + 1) / 200)
         if decay_from is not None:
-            frac = min(1.0, (step - decay_from) / max(1, total - decay_from))
+            frac = min(1.0, (step - decay_from) / args.decay)
             lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac))
         for g in opt.param_groups:
             g["lr"] = lr
