@@ -74,20 +74,23 @@ export function createJobEventWriter(
     lastSentAt = performance.now();
     append(async () => ({ progress: await toProgress(e, format) }));
   };
-  /** Writes the held progress event, if any, ahead of whatever comes next. */
-  const releaseHeld = () => {
+  /** Forgets the held progress event and its timer; returns the event. */
+  const takeHeld = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     const e = held;
     held = undefined;
+    return e;
+  };
+  /** Writes the held progress event, if any, ahead of whatever comes next. */
+  const releaseHeld = () => {
+    const e = takeHeld();
     if (e && !ctx.signal.aborted) sendProgress(e);
   };
   const offerProgress = (e: ProgressEvent) => {
     const now = performance.now();
     if (e.preview || now - lastSentAt >= interval) {
-      held = undefined; // superseded by this one
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      takeHeld(); // superseded by this one
       sendProgress(e);
       return;
     }
