@@ -59,6 +59,8 @@ def main() -> None:
                     help="recalibrate the encoder's BatchNorm statistics once, then train with them fixed")
     ap.add_argument("--decay", type=int, default=0, metavar="N",
                     help="cosine learning-rate decay over N steps from this phase's first step (kept across resumes)")
+    ap.add_argument("--lr-scale", type=float, default=1.0,
+                    help="multiply the learning rate (a later decay phase starts lower than the first)")
     ap.add_argument("--freeze-encoder", action="store_true",
                     help="fine-tune the decoder alone: the codes (and so the LLM's data) stay fixed")
     args = ap.parse_args()
@@ -84,7 +86,7 @@ def main() -> None:
     warm_from = step if fresh_opt else 0
     if frozen:
         model.encoder.requires_grad_(False)
-    lr_scale = 0.5 if frozen else 1.0
+    lr_scale = (0.5 if frozen else 1.0) * args.lr_scale
     # BatchNorm with batch statistics in training and lagging running statistics at inference gave
     # different codes for 95 % of tokens (measured at step 1377): recalibrate once, then keep them fixed.
     bn_fixed = args.fixed_bn or frozen or bool(ck and ck.get("bn_fixed"))

@@ -158,11 +158,18 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
   // intraOpThreads 0 = ORT's choice (one per core); workers apply to whole requests (compareTunings) only
   const variants: [string, BenchLayout][] = [
     ['1 worker, ORT threads, spinning on (ORT default)', { workers: 1, intraOpThreads: 0, spinning: true }],
-    ['1 worker, ORT threads, spinning off (before)', { workers: 1, intraOpThreads: 0, spinning: false }],
+    [
+      '1 worker, ORT threads, spinning off (first default)',
+      { workers: 1, intraOpThreads: 0, spinning: false },
+    ],
     ['1 worker, intraOpThreads=1', { workers: 1, intraOpThreads: 1, spinning: false }],
     [
-      '2 workers x intraOpThreads=1 (runtime default now)',
-      { workers: 2, intraOpThreads: 1, spinning: false },
+      '2 workers x intraOpThreads=1, no wide denoiser (before)',
+      { workers: 2, intraOpThreads: 1, spinning: false, wideDenoiserThreads: 0 },
+    ],
+    [
+      '2 workers x intraOpThreads=1 + wide denoiser (runtime default now)',
+      { workers: 2, intraOpThreads: 1, spinning: false, wideDenoiserThreads: 2 },
     ],
   ];
   const toOptions = (t: SessionTuning): SessionOptions => ({

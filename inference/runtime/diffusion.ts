@@ -71,15 +71,33 @@ export async function sampleImages(
     });
     const tIn = new Float32Array(B).fill(t); // [B]
     x0 = await denoise({ xT: x, t: tIn, codes, mask, batch: B });
-    for (let p = 0; p < x.length; p++) {
-      const clean = Math.min(hi, Math.max(lo, x0[p]!));
-      x0[p] = clean;
-      const eps = (x[p]! - (1 - t) * clean) / t;
-      x[p] = tNext * eps + (1 - tNext) * clean;
-    }
+    eulerStep(x, x0, t, tNext, lo, hi);
     opts.afterStep?.(i, x0);
   }
   return x0;
+}
+
+/**
+ * One sampler update in place, element by element: x0 = clamp(x0, lo, hi); eps = (x - (1 - t) x0) / t;
+ * x = tNext eps + (1 - tNext) x0. A plain function rather than a loop inside the async sampler, so the
+ * engine optimises it on its first call (loops in async functions are not optimised while they run, and
+ * unoptimised float arithmetic allocates a heap number per operation: garbage the server's main thread
+ * then spends collection pauses on).
+ */
+export function eulerStep(
+  x: Float32Array, // [B, C, H, W] x_t in, x_tNext out
+  x0: Float32Array, // [B, C, H, W] prediction in, clamped prediction out
+  t: number,
+  tNext: number,
+  lo: number,
+  hi: number,
+): void {
+  for (let p = 0; p < x.length; p++) {
+    const clean = Math.min(hi, Math.max(lo, x0[p]!));
+    x0[p] = clean;
+    const eps = (x[p]! - (1 - t) * clean) / t;
+    x[p] = tNext * eps + (1 - tNext) * clean;
+  }
 }
 
 /** One renderer call for all jobs (the mask keeps each job's `keep` coarsest codes); returns x0 [B, C, h, w]. */

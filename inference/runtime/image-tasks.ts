@@ -127,6 +127,12 @@ export async function generateFromRows(
   let previewBusy = false;
   let previewDone: Promise<void> = Promise.resolve();
   const seeds = Array.from({ length: count }, (_, i) => seedForImage(params.seed, i));
+  // Each image's noise is drawn once and shared by its previews and its final decode (decoders copy it).
+  const noises: (Float32Array | undefined)[] = [];
+  const noiseOf = (i: number) => {
+    noises[i] ??= imageNoise(parts, seeds[i]!);
+    return noises[i];
+  };
   const streams = seeds.map(
     (seed, i) =>
       new ImageTokenStream({
@@ -149,7 +155,7 @@ export async function generateFromRows(
                   return;
                 }
                 previewBusy = true;
-                previewDone = previewCodes(parts, [...emitted], seed, job)
+                previewDone = previewCodes(parts, [...emitted], noiseOf(0), job)
                   .then((preview) => progress.report('tokens', n, preview))
                   .catch(() => {})
                   .finally(() => {
@@ -168,7 +174,7 @@ export async function generateFromRows(
   );
   const images = await decodeImages(
     parts,
-    codes.map((c, i) => ({ codes: c, keep: K, noise: imageNoise(parts, seeds[i]!) })),
+    codes.map((c, i) => ({ codes: c, keep: K, noise: noiseOf(i) })),
     params.steps,
     job,
     progress,
@@ -183,7 +189,7 @@ export async function generateFromRows(
 async function previewCodes(
   parts: ModelParts,
   emitted: number[],
-  seed: bigint,
+  noise: Float32Array,
   job: JobControl,
 ): Promise<RgbImage> {
   const K = parts.manifest.tokens.per_image;
@@ -193,7 +199,7 @@ async function previewCodes(
   });
   const [image] = await decodeImages(
     parts,
-    [{ codes, keep: emitted.length, noise: imageNoise(parts, seed) }],
+    [{ codes, keep: emitted.length, noise }],
     parts.manifest.graphs.renderer ? 0 : Math.min(PREVIEW_STEPS, parts.manifest.sampler.max_steps),
     job,
   );

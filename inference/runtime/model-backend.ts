@@ -25,7 +25,11 @@ let nextSessionId = 1;
 
 /** ModelBackend over loaded model workers (each holds every graph of the package). */
 export class WorkerBackend implements ModelBackend {
-  constructor(private readonly workers: WorkerClient[]) {}
+  /** `wide`: the worker holding a wide denoiser session (SessionTuning.wideDenoiserThreads), if any. */
+  constructor(
+    private readonly workers: WorkerClient[],
+    private readonly wide?: WorkerClient,
+  ) {}
 
   get parallelism(): number {
     return this.workers.length;
@@ -37,6 +41,10 @@ export class WorkerBackend implements ModelBackend {
 
   async denoise(input: DenoiseInput): Promise<Float32Array> {
     const { xT, t, codes, mask, batch } = input;
+    // one row cannot be split over workers; while all are idle, the wide session runs it on every core
+    if (this.wide && batch === 1 && this.workers.every((w) => w.inFlight === 0)) {
+      return this.wide.call({ op: 'denoise', xT, t, codes, mask, batch, wide: true });
+    }
     return this.pick().call({ op: 'denoise', xT, t, codes, mask, batch });
   }
 

@@ -46,7 +46,11 @@ export async function openGraph(
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
       ...(tuning.intraOpThreads ? { intraOpNumThreads: tuning.intraOpThreads } : {}),
-      ...(tuning.spinning === true ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+      ...(tuning.spinning !== true
+        ? { extra: { session: { intra_op: { allow_spinning: '0' } } } }
+        : tuning.stopSpinningAfterRun
+          ? { extra: { session: { force_spinning_stop: '1' } } }
+          : {}),
     });
   let session: ort.InferenceSession;
   try {

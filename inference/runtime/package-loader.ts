@@ -32,6 +32,7 @@ export interface LoadOptions {
 export interface WorkerLayout {
   workers: number;
   intraOpThreads?: number; // undefined: ORT's choice
+  wideDenoiserThreads?: number; // first worker also opens a denoiser on this many threads (worker-protocol.ts)
 }
 
 /**
@@ -47,7 +48,11 @@ export function defaultWorkerLayout(
 ): WorkerLayout {
   if (provider !== 'cpu') return { workers: 1 };
   const workers = Math.min(2, Math.max(1, cores));
-  return { workers, intraOpThreads: Math.max(1, Math.floor(cores / workers)) };
+  return {
+    workers,
+    intraOpThreads: Math.max(1, Math.floor(cores / workers)),
+    ...(workers > 1 ? { wideDenoiserThreads: cores } : {}),
+  };
 }
 
 /** Loads every package under `modelsDir` (subdirectories with manifest.json), keyed by manifest name. */
@@ -99,11 +104,17 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
     );
   }
   const layout = defaultWorkerLayout(opts.executionProvider);
-  const tuning: SessionTuning = { intraOpThreads: layout.intraOpThreads, ...opts.sessionTuning };
+  const tuning: SessionTuning = {
+    intraOpThreads: layout.intraOpThreads,
+    wideDenoiserThreads: layout.wideDenoiserThreads,
+    ...opts.sessionTuning,
+  };
   const workers = Array.from(
     { length: Math.max(1, opts.workers ?? layout.workers) },
     (_, i) => new WorkerClient(i),
   );
+  // only the first worker holds a wide denoiser, and only when there is another worker to leave idle
+  const wide = workers.length > 1 && (tuning.wideDenoiserThreads ?? 0) > 1 ? workers[0] : undefined;
   try {
     const results = await Promise.all(
       workers.map((w) =>
@@ -115,7 +126,7 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
           graphs: manifest.graphs,
           latent: manifest.latent,
           sampleShape: sampleShape(manifest),
-          tuning,
+          tuning: w === wide ? tuning : { ...tuning, wideDenoiserThreads: 0 },
         }),
       ),
     ).catch((err: Error) => {
@@ -124,6 +135,7 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
     });
     checkGraphs(manifest, results[0]!);
     for (const w of workers) await warmUp(new WorkerBackend([w]), manifest);
+    if (wide) await warmUp(new WorkerBackend([wide], wide), manifest); // its denoise call goes wide
   } catch (err) {
     await Promise.all(workers.map((w) => w.terminate()));
     throw err;
@@ -131,7 +143,7 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
   const maxBatch = Math.max(1, opts.maxBatch ?? 8);
   const parts: ModelParts = {
     manifest,
-    model: new BatchedModel(new WorkerBackend(workers), {
+    model: new BatchedModel(new WorkerBackend(workers, wide), {
       maxBatch,
       perImage: manifest.tokens.per_image,
       padId: s.pad,

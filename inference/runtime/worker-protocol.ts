@@ -12,6 +12,14 @@ export interface SessionTuning {
    * denoiser steps interleave, or anything else runs; measured several times slower on 2 shared cores.
    */
   spinning?: boolean;
+  /** With spinning: the pool stops spinning when a run ends (it spins only between the nodes of a run). */
+  stopSpinningAfterRun?: boolean;
+  /**
+   * Also open a second denoiser session with this many intra-op threads (spinning only within a run), for
+   * one-row denoiser calls made while every other worker is idle: a single image's steps then use all
+   * cores instead of one. 0 or unset: none.
+   */
+  wideDenoiserThreads?: number;
 }
 
 export interface LoadRequest {
@@ -67,6 +75,7 @@ export interface DenoiseRequest {
   codes: BigInt64Array; // [B, K]
   mask: Float32Array; // [B, K]
   batch: number;
+  wide?: boolean; // run on the wide denoiser session (SessionTuning.wideDenoiserThreads) if the worker has one
 }
 
 /** First LLM call of a batch session (empty past, P = 0). Returns last-position logits [B, V]. */

@@ -28,6 +28,7 @@ interface Loaded {
   req: LoadRequest;
   encoder: GraphSession;
   denoiser: GraphSession;
+  denoiserWide: GraphSession | undefined; // SessionTuning.wideDenoiserThreads
   llm: GraphSession;
   renderer: GraphSession | undefined;
   vaeEncoder: GraphSession | undefined;
@@ -46,9 +47,9 @@ let model: Loaded | undefined;
 const kvSessions = new Map<number, KvSession>();
 
 async function load(req: LoadRequest): Promise<LoadResult> {
-  const open = async (file: string) => {
+  const open = async (file: string, tuning = req.tuning) => {
     try {
-      return await openGraph(join(req.dir, file), req.provider, req.tuning);
+      return await openGraph(join(req.dir, file), req.provider, tuning);
     } catch (err) {
       if (err instanceof ProviderUnavailableError) throw err;
       throw new Error(`${join(req.dir, file)}: cannot load ONNX graph: ${(err as Error).message}`);
@@ -57,6 +58,15 @@ async function load(req: LoadRequest): Promise<LoadResult> {
   const g = req.graphs;
   const encoder = await open(g.encoder.file);
   const denoiser = await open(g.denoiser.file);
+  const wideThreads = req.tuning?.wideDenoiserThreads ?? 0;
+  const denoiserWide =
+    wideThreads > 1
+      ? await open(g.denoiser.file, {
+          intraOpThreads: wideThreads,
+          spinning: true,
+          stopSpinningAfterRun: true,
+        })
+      : undefined;
   const llm = await open(g.llm.file);
   const renderer = g.renderer ? await open(g.renderer.file) : undefined;
   const vaeEncoder = g.vae_encoder ? await open(g.vae_encoder.file) : undefined;
@@ -66,6 +76,7 @@ async function load(req: LoadRequest): Promise<LoadResult> {
     req,
     encoder,
     denoiser,
+    denoiserWide,
     llm,
     renderer,
     vaeEncoder,
@@ -192,7 +203,8 @@ async function handle(req: WorkerRequest): Promise<unknown> {
         [g.inputs.codes]: int64Tensor(req.codes, [req.batch, K]),
         [g.inputs.mask]: floatInput(req.mask, [req.batch, K], dtype),
       };
-      return Float32Array.from(readFloat(await runFor(m.denoiser, 'denoiser', feeds, g.outputs.x0)));
+      const session = (req.wide && m.denoiserWide) || m.denoiser;
+      return Float32Array.from(readFloat(await runFor(session, 'denoiser', feeds, g.outputs.x0)));
     }
     case 'render': {
       const m = loaded();

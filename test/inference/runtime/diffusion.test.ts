@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DenoiseInput, sampleImages } from '../../../inference/runtime/diffusion.js';
+import { type DenoiseInput, eulerStep, sampleImages } from '../../../inference/runtime/diffusion.js';
 
 const knots = [
   [0, 1],
@@ -63,5 +63,17 @@ describe('rectified-flow x0 sampler', () => {
     );
     await expect(run).rejects.toThrow('stop');
     expect(evaluations).toBe(2);
+  });
+
+  it('updates x and the clamped x0 in place, one element at a time', () => {
+    const x = Float32Array.of(1, 0.5, -2);
+    const x0 = Float32Array.of(0.5, 3, -0.25);
+    eulerStep(x, x0, 0.5, 0.25, -1, 1);
+    expect(Array.from(x0)).toEqual([0.5, 1, -0.25]); // clamped
+    // eps = (x - 0.5 x0) / 0.5; x' = 0.25 eps + 0.75 x0
+    expect(Array.from(x)).toEqual([0.75, 0.75, -1.125].map(Math.fround));
+    const free = Float32Array.of(3);
+    eulerStep(Float32Array.of(1), free, 0.5, 0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+    expect(Array.from(free)).toEqual([3]); // latent space: no clamp
   });
 });

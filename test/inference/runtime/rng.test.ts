@@ -57,6 +57,39 @@ describe('SplitMix64', () => {
     expect(new SplitMix64(7n ^ NOISE_SEED_XOR).next()).not.toBe(new SplitMix64(7n).next());
   });
 
+  it('matches u64 BigInt arithmetic of the recipe over long runs', () => {
+    const M = (1n << 64n) - 1n;
+    const reference = (seed: bigint) => {
+      let state = BigInt.asUintN(64, seed);
+      return () => {
+        state = (state + 0x9e3779b97f4a7c15n) & M;
+        let z = state;
+        z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+        z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+        return z ^ (z >> 31n);
+      };
+    };
+    const seeds = [
+      0n,
+      1n,
+      42n,
+      2n ** 32n - 1n,
+      2n ** 32n,
+      2n ** 63n,
+      2n ** 64n - 1n,
+      0x0123456789abcdefn,
+      -5n,
+    ];
+    for (const seed of seeds) {
+      const step = reference(seed);
+      const want = Array.from({ length: 2000 }, step);
+      const r = new SplitMix64(seed);
+      const u = new SplitMix64(seed);
+      expect(want.map(() => r.next())).toEqual(want);
+      expect(want.map(() => u.uniform())).toEqual(want.map((w) => Number(w >> 11n) * 2 ** -53));
+    }
+  });
+
   it('fills normals in order', () => {
     const a = fillNormal(new SplitMix64(5n), 4);
     const r = new SplitMix64(5n);

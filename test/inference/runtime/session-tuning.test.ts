@@ -58,11 +58,43 @@ describe('session tuning', () => {
   });
 });
 
+describe('wide denoiser', () => {
+  it('gives identical images when a single image runs on the wide session', async () => {
+    const narrow = await loadModelPackage(dir, {
+      executionProvider: 'cpu',
+      workers: 2,
+      sessionTuning: { intraOpThreads: 1, wideDenoiserThreads: 0 },
+    });
+    const wide = await loadModelPackage(dir, {
+      executionProvider: 'cpu',
+      workers: 2,
+      sessionTuning: { intraOpThreads: 1, wideDenoiserThreads: 2 },
+    });
+    try {
+      // one image at a time: every denoiser call has one row and finds the workers idle
+      for (const seed of [3n, 4n]) {
+        const a = await narrow.generate('a red circle', 1, params({ seed }), ctx());
+        const b = await wide.generate('a red circle', 1, params({ seed }), ctx());
+        expect(b[0]!.tokens).toEqual(a[0]!.tokens);
+        expect(Buffer.from(b[0]!.image.data).toString('hex')).toBe(
+          Buffer.from(a[0]!.image.data).toString('hex'),
+        );
+      }
+    } finally {
+      await Promise.all([narrow.close(), wide.close()]);
+    }
+  });
+});
+
 describe('worker layout', () => {
   it('shares the cores between two workers on CPU and uses one worker on a GPU', () => {
-    expect(defaultWorkerLayout('cpu', 2)).toEqual({ workers: 2, intraOpThreads: 1 });
+    expect(defaultWorkerLayout('cpu', 2)).toEqual({ workers: 2, intraOpThreads: 1, wideDenoiserThreads: 2 });
     expect(defaultWorkerLayout('cpu', 1)).toEqual({ workers: 1, intraOpThreads: 1 });
-    expect(defaultWorkerLayout('cpu', 16)).toEqual({ workers: 2, intraOpThreads: 8 });
+    expect(defaultWorkerLayout('cpu', 16)).toEqual({
+      workers: 2,
+      intraOpThreads: 8,
+      wideDenoiserThreads: 16,
+    });
     expect(defaultWorkerLayout('cuda', 16)).toEqual({ workers: 1 });
   });
 

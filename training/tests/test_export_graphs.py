@@ -1,0 +1,53 @@
+"""The restructured export graphs compute what the training modules compute."""
+
+import torch
+
+from ddt.export_graphs import DenoiserGraph, LlamaGraph
+from ddt.llm import KVCacheLlama, make_llm
+from ddt.presets import PRESETS, LLMConfig
+from ddt.tokenizer_model import DDTTokenizer
+
+
+def _randomise(module: torch.nn.Module, seed: int) -> None:
+    # zero-initialised adaLN weights would hide mistakes in the fused modulation
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.2)
+
+
+def test_denoiser_graph_matches_denoiser():
+    tok = DDTTokenizer(PRESETS["tiny"].tokenizer).eval()
+    _randomise(tok.denoiser, 1)
+    cfg = tok.cfg
+    g = torch.Generator().manual_seed(2)
+    B = 4
+    x_t = torch.randn(B, 3, cfg.image_size, cfg.image_size, generator=g)
+    t = torch.tensor([0.0, 0.3, 0.7, 1.0])
+    codes = torch.randint(0, cfg.codebook_size, (B, cfg.k), generator=g)
+    mask = (torch.rand(B, cfg.k, generator=g) > 0.4).float()
+    with torch.no_grad():
+        ref = tok.denoiser(x_t, t, codes, mask)
+        got = DenoiserGraph(tok.denoiser).eval()(x_t, t, codes, mask)
+    assert ref.shape == got.shape
+    assert torch.allclose(ref, got, atol=1e-4), float((ref - got).abs().max())
+
+
+def test_llama_graph_matches_kv_cache_wrapper_with_grouped_heads_and_padding():
+    torch.manual_seed(0)
+    model = make_llm(LLMConfig(hidden=32, layers=2, heads=4, kv_heads=2, intermediate=64), 50).eval()
+    ref = KVCacheLlama(model).eval()
+    fused = LlamaGraph(ref).eval()
+    ids = torch.randint(0, 50, (2, 9))
+    attn = torch.ones(2, 9, dtype=torch.long)
+    attn[1, :3] = 0  # left padding
+    pos = torch.clamp(torch.cumsum(attn, 1) - 1, min=0)
+    with torch.no_grad():
+        want = ref(ids[:, :6], attn[:, :6], pos[:, :6], *ref.empty_past(2))
+        got = fused(ids[:, :6], attn[:, :6], pos[:, :6], *ref.empty_past(2))
+        for a, b in zip(want, got):
+            assert torch.allclose(a, b, atol=1e-5)
+        want = ref(ids[:, 6:], attn, pos[:, 6:], *want[1:])
+        got = fused(ids[:, 6:], attn, pos[:, 6:], *got[1:])
+        for a, b in zip(want, got):
+            assert torch.allclose(a, b, atol=1e-5)
