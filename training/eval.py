@@ -151,6 +151,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--guidance", type=float, default=3.0)
     ap.add_argument("--temperature", type=float, default=0.0)
+    ap.add_argument("--steps", type=int, default=None, help="decoder sampler steps (default: the preset's)")
     ap.add_argument("--only", default="tokenizer,t2i,understanding,edit")
     ap.add_argument("--threads", type=int, default=2, help="1 when other jobs share the cores (2 threads thrash)")
     args = ap.parse_args()
@@ -160,12 +161,13 @@ def main() -> None:
     pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    sp = Sampling(temperature=args.temperature, guidance=args.guidance, steps=preset.sampler_steps)
+    steps = args.steps or preset.sampler_steps
+    sp = Sampling(temperature=args.temperature, guidance=args.guidance, steps=steps)
     parts = args.only.split(",")
     res: dict = {"n_per_category": args.n, "sampling": sp.__dict__, "positions": list(POSITIONS)}
     if "tokenizer" in parts:
-        res["tokenizer"] = eval_tokenizer(pipe, max(args.n * 2, 50), preset.sampler_steps)
-        save_reveal(pipe, out / "reveal.png", preset.sampler_steps)
+        res["tokenizer"] = eval_tokenizer(pipe, max(args.n * 2, 50), steps)
+        save_reveal(pipe, out / "reveal.png", steps)
     if "t2i" in parts:
         res["t2i"] = eval_t2i(pipe, args.n, sp)
     if "understanding" in parts:

@@ -1,6 +1,6 @@
 /** How much work each suite does: the full size for BENCHMARKS.md, and a seconds-long smoke size for CI. */
 export interface Sizes {
-  pipeline: { repeats: number; warmup: number; batches: number[] };
+  pipeline: { repeats: number; warmup: number; batches: number[]; extraSteps?: number[] };
   serving: { repeats: number; warmup: number };
   stages: { repeats: number; peakSide: number };
   memory: { requests: number; concurrency: number; samples: number };
@@ -10,7 +10,7 @@ export interface Sizes {
 }
 
 export const FULL: Sizes = {
-  pipeline: { repeats: 9, warmup: 1, batches: [1, 4] },
+  pipeline: { repeats: 9, warmup: 1, batches: [1, 4], extraSteps: [10] },
   serving: { repeats: 31, warmup: 2 },
   stages: { repeats: 15, peakSide: 1024 },
   memory: { requests: 1000, concurrency: 4, samples: 10 },

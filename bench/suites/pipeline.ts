@@ -64,14 +64,15 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
     const images: RgbImage[] = ref.images();
     const prompt = PROMPTS[0]!;
 
-    const runTs = async (task: Task, batch: number) => {
+    const runTs = async (task: Task, batch: number, steps: number) => {
       const start = now();
+      const p = { ...params, steps };
       if (task === 'generate') {
-        const out = await runtime.generate(prompt, batch, params, jobContext());
+        const out = await runtime.generate(prompt, batch, p, jobContext());
         return { seconds: (now() - start) / 1000, tokens: out.map((g) => g.tokens) };
       }
       if (task === 'edit') {
-        const out = await runtime.edit(images[0]!, EDIT_INSTRUCTION, batch, params, jobContext());
+        const out = await runtime.edit(images[0]!, EDIT_INSTRUCTION, batch, p, jobContext());
         return { seconds: (now() - start) / 1000, tokens: out.map((g) => g.tokens) };
       }
       const text = await Promise.all(
@@ -79,12 +80,13 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
       );
       return { seconds: (now() - start) / 1000, text };
     };
-    const runPy = async (task: Task, batch: number) => {
+    const runPy = async (task: Task, batch: number, steps: number) => {
+      const sampling = { ...pySampling, steps };
       const req =
         task === 'generate'
-          ? { op: 'generate', prompt, count: batch, ...pySampling }
+          ? { op: 'generate', prompt, count: batch, ...sampling }
           : task === 'edit'
-            ? { op: 'edit', image: 0, instruction: EDIT_INSTRUCTION, count: batch, ...pySampling }
+            ? { op: 'edit', image: 0, instruction: EDIT_INSTRUCTION, count: batch, ...sampling }
             : { op: 'caption', image: 1, count: batch };
       const start = now();
       const res = await ref.request<ReferenceTiming>({ ...req, repeat: 1 });
@@ -92,35 +94,41 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
     };
 
     const { repeats, warmup, batches } = ctx.sizes.pipeline;
+    // the package's default decoder steps (floors), and 10 steps (the earlier default) for comparison;
+    // captions do not decode, so they run once
+    const stepCounts = [...new Set([params.steps, ...(ctx.sizes.pipeline.extraSteps ?? [])])];
+    const cases = batches.flatMap((batch) =>
+      stepCounts.flatMap((steps, si) =>
+        TASKS.filter((task) => si === 0 || task !== 'caption').map((task) => ({ batch, task, steps })),
+      ),
+    );
     const samples = new Map<string, Sample[]>();
     for (let rep = 0; rep < warmup + repeats; rep++) {
-      for (const batch of batches) {
-        for (const task of TASKS) {
-          // Alternate which side goes first, so drift and cache effects do not favour one side.
-          let ts: Awaited<ReturnType<typeof runTs>>;
-          let py: Awaited<ReturnType<typeof runPy>>;
-          if (rep % 2 === 0) {
-            ts = await runTs(task, batch);
-            py = await runPy(task, batch);
-          } else {
-            py = await runPy(task, batch);
-            ts = await runTs(task, batch);
-          }
-          if (rep < warmup) continue;
-          const key = `${task}/${batch}`;
-          const list = samples.get(key) ?? [];
-          list.push({
-            ts: ts.seconds,
-            py: py.res.seconds[0]!,
-            pyRoundTrip: py.roundTrip,
-            pyStages: py.res.stages,
-            tsTokens: ts.tokens,
-            pyTokens: py.res.tokens,
-            tsText: ts.text,
-            pyText: py.res.text,
-          });
-          samples.set(key, list);
+      for (const { batch, task, steps } of cases) {
+        // Alternate which side goes first, so drift and cache effects do not favour one side.
+        let ts: Awaited<ReturnType<typeof runTs>>;
+        let py: Awaited<ReturnType<typeof runPy>>;
+        if (rep % 2 === 0) {
+          ts = await runTs(task, batch, steps);
+          py = await runPy(task, batch, steps);
+        } else {
+          py = await runPy(task, batch, steps);
+          ts = await runTs(task, batch, steps);
         }
+        if (rep < warmup) continue;
+        const key = `${task}/${batch}/${steps}`;
+        const list = samples.get(key) ?? [];
+        list.push({
+          ts: ts.seconds,
+          py: py.res.seconds[0]!,
+          pyRoundTrip: py.roundTrip,
+          pyStages: py.res.stages,
+          tsTokens: ts.tokens,
+          pyTokens: py.res.tokens,
+          tsText: ts.text,
+          pyText: py.res.text,
+        });
+        samples.set(key, list);
       }
       ctx.log(`pipeline: repeat ${rep + 1}/${warmup + repeats}${rep < warmup ? ' (warm-up)' : ''}`);
     }
@@ -134,8 +142,9 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
     });
     delete referenceFlops.ok;
     const rows = [...samples.entries()].map(([key, list]) => {
-      const [task, b] = key.split('/') as [Task, string];
+      const [task, b, st] = key.split('/') as [Task, string, string];
       const batch = Number(b);
+      const steps = task === 'caption' ? null : Number(st);
       const tsMs = median(list.map((s) => s.ts)) * 1000;
       const pyMs = median(list.map((s) => s.py)) * 1000;
       const speedup = median(list.map((s) => s.py / s.ts)); // paired, per repeat
@@ -145,6 +154,7 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
       return {
         task,
         batch,
+        steps,
         repeats: list.length,
         tsMsPerCall: round(tsMs),
         pyMsPerCall: round(pyMs),
@@ -159,17 +169,19 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
         textEqual: first.tsText && first.pyText ? first.tsText.every((t, i) => t === first.pyText![i]) : null,
       };
     });
-    const floors = rows.map((r) =>
-      floor(
-        `pipeline.${r.task}.b${r.batch}.speedup`,
-        `${r.task}, batch ${r.batch}: PyTorch time / TypeScript time per image`,
-        '>= 2x',
-        r.speedup,
-        'x',
-        r.speedup >= 2,
-        'see the per-stage breakdown (stages suite): per-call overhead of tiny graphs dominates',
-      ),
-    );
+    const floors = rows
+      .filter((r) => r.steps === null || r.steps === params.steps)
+      .map((r) =>
+        floor(
+          `pipeline.${r.task}.b${r.batch}.speedup`,
+          `${r.task}, batch ${r.batch}: PyTorch time / TypeScript time per image`,
+          '>= 2x',
+          r.speedup,
+          'x',
+          r.speedup >= 2,
+          'see the per-stage breakdown (stages suite): per-call overhead of tiny graphs dominates',
+        ),
+      );
     const notes = [
       `PyTorch ${ref.ready.torch}, torch threads ${ref.ready.threads}; ORT CPU provider in one worker thread`,
       'TypeScript time = wall time of the runtime call (includes worker messaging, sampling, pixel conversion);' +

@@ -35,8 +35,11 @@ class Preset:
 
 
 PRESETS = {
-    # the bundled default model
-    "small": Preset("small", TokenizerConfig(), LLMConfig()),
+    # the bundled default model. Decoder steps 1: held-out encode -> decode agreement was 0.91 with one step
+    # (x0 predicted at t = 1 from all 16 codes) against 0.80 / 0.83 / 0.74 / 0.71 with 2 / 3 / 10 / 40 steps
+    # (session 3, decoder step 13901; text-to-image 0.72 against 0.69 at 10 steps). At low noise the schedule
+    # shows only the coarse codes, so drift from earlier steps cannot be corrected from the fine ones.
+    "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1),
     # seconds-long smoke runs for CI
     "tiny": Preset(
         "tiny",
