@@ -21,6 +21,11 @@ export class BatchQueue<T> {
 
   constructor(private readonly o: BatchQueueOptions<T>) {}
 
+  /** Every slot runs a batch: a pushed item would wait for one to finish. */
+  get saturated(): boolean {
+    return this.running >= this.o.maxConcurrent;
+  }
+
   push(item: T): void {
     this.pending.push(item);
     this.schedule();

@@ -18,6 +18,7 @@ export interface BatchCounters {
   vaeDecodeCalls: number;
   llmCalls: number;
   llmRows: number;
+  llmJoins: number; // streams' rows prefilled into a running LLM batch (continuous batching)
 }
 
 export class BatchedModel {
@@ -29,6 +30,7 @@ export class BatchedModel {
     vaeDecodeCalls: 0,
     llmCalls: 0,
     llmRows: 0,
+    llmJoins: 0,
   };
   private readonly encoder: Coalescer<{ rows: number; pixels: Float32Array }, number[]>;
   private readonly denoiser: Coalescer<DenoiseInput & { rows: number }, Float32Array>;
@@ -87,9 +89,10 @@ export class BatchedModel {
       opts.padId,
       opts.maxBatch * 2,
       slots,
-      (rows) => {
+      (rows, kind) => {
         this.counters.llmCalls++;
         this.counters.llmRows += rows;
+        if (kind === 'join') this.counters.llmJoins++;
       },
     );
   }

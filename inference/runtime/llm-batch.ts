@@ -25,7 +25,19 @@ export interface LlmSession {
     positions: BigInt64Array,
     batch: number,
   ): Promise<Float32Array>;
-  keepRows(rows: number[]): Promise<void>;
+  /**
+   * Optional: prefills new rows ([B2, S2] inputs, empty past) and appends them to this session's cache, both
+   * left-padded to the longer length -> the new rows' last logits [B2, V]. Sessions with it accept joiners.
+   */
+  join?(
+    ids: BigInt64Array,
+    mask: BigInt64Array,
+    positions: BigInt64Array,
+    batch: number,
+    seqLen: number,
+  ): Promise<Float32Array>;
+  /** Keeps these rows (ascending) and drops the first `dropColumns` cache positions (padding of all of them). */
+  keepRows(rows: number[], dropColumns?: number): Promise<void>;
   release(): void;
 }
 
@@ -85,12 +97,30 @@ export interface DecodeEntry {
   reject: (err: unknown) => void;
 }
 
-/** Runs streams to completion in one shared batch. Each entry settles independently. */
+/**
+ * Streams that arrive while a batch runs and every batch slot is busy: they join a running batch at its
+ * next step instead of waiting for a batch to finish (continuous batching).
+ */
+export class JoinInbox {
+  readonly waiting: DecodeEntry[] = [];
+  open = true; // false once the batch has ended: nothing may join any more
+  liveRows = 0;
+
+  get rows(): number {
+    return this.liveRows + this.waiting.reduce((n, e) => n + e.stream.rows.length, 0);
+  }
+}
+
+/**
+ * Runs streams to completion in one shared batch. Each entry settles independently. With an inbox (and a
+ * session that can join), streams put into it join at the start of the next step.
+ */
 export async function runDecodeBatch(
   entries: DecodeEntry[],
   session: LlmSession,
   padId: number,
-  onStep?: (batchRows: number) => void,
+  onStep?: (batchRows: number, kind?: 'join') => void,
+  inbox?: JoinInbox,
 ): Promise<void> {
   let live: LiveStream[] = [];
   const prompts: number[][] = [];
@@ -111,6 +141,32 @@ export async function runDecodeBatch(
       padded.seqLen,
     );
     for (;;) {
+      if (inbox && session.join && inbox.waiting.length > 0) {
+        // joiners: prefilled on their own, appended to the cache; every row is left-padded to the new width
+        const joiners = inbox.waiting.splice(0).filter((e) => {
+          const reason = e.stream.stopReason?.();
+          if (reason) e.reject(reason);
+          return !reason;
+        });
+        if (joiners.length > 0) {
+          const added = joiners.flatMap((e) => e.stream.rows);
+          let at = rows.length;
+          for (const e of joiners) live.push({ ...e, rowIndex: e.stream.rows.map(() => at++) });
+          const p = padPrompts(added, padId);
+          onStep?.(p.batch, 'join');
+          const extra = await session.join(p.ids, p.mask, p.positions, p.batch, p.seqLen);
+          const total = Math.max(width, p.seqLen);
+          rows = [
+            ...rows.map((r) => ({ pad: r.pad + total - width, next: r.next })),
+            ...added.map((prompt, b) => ({ pad: p.pads[b]! + total - p.seqLen, next: prompt.length })),
+          ];
+          width = total;
+          const joined = new Float32Array(logits.length + extra.length);
+          joined.set(logits);
+          joined.set(extra, logits.length);
+          logits = joined;
+        }
+      }
       const V = logits.length / rows.length;
       const tokens = new Map<LiveStream, number>();
       const survivors: LiveStream[] = [];
@@ -128,15 +184,23 @@ export async function runDecodeBatch(
           survivors.push(s);
         }
       }
-      if (survivors.length === 0) return;
+      if (survivors.length === 0) {
+        if (inbox) inbox.open = false; // waiting joiners go back to the batcher's queue
+        return;
+      }
       if (survivors.length !== live.length) {
         const keep = survivors.flatMap((s) => s.rowIndex);
-        await session.keepRows(keep);
-        rows = keep.map((r) => rows[r]!);
+        const kept = keep.map((r) => rows[r]!);
+        // padding every kept row shares is dropped: a batch that streams keep joining stays narrow
+        const drop = Math.min(...kept.map((r) => r.pad));
+        await session.keepRows(keep, drop);
+        rows = kept.map((r) => ({ pad: r.pad - drop, next: r.next }));
+        width -= drop;
         let at = 0;
         for (const s of survivors) s.rowIndex = s.rowIndex.map(() => at++);
       }
       live = survivors;
+      if (inbox) inbox.liveRows = rows.length;
       const B = rows.length;
       const ids = new BigInt64Array(B); // [B, 1]
       const positions = new BigInt64Array(B); // [B, 1]
@@ -151,32 +215,36 @@ export async function runDecodeBatch(
       logits = await session.step(ids, stepMask(rows, width), positions, B);
     }
   } catch (err) {
+    if (inbox) inbox.open = false;
     for (const s of live) s.reject(err);
   } finally {
+    if (inbox) inbox.open = false;
     session.release();
   }
 }
 
 /**
- * Groups streams submitted while no batch slot is free (or within the same event-loop turn) into
- * shared batches of at most `maxRows` rows. A stream submitted while a batch runs waits for the next
- * batch (no joining mid-way).
+ * Groups streams submitted within the same event-loop turn, or while no batch slot is free, into shared
+ * batches of at most `maxRows` rows. While every slot is busy, a new stream joins the running batch with
+ * the fewest rows that has room (at its next step) instead of waiting for a batch to finish; batches whose
+ * session cannot join keep the older rule (wait for the next batch).
  */
 export class LlmBatcher {
   private readonly queue: BatchQueue<DecodeEntry>;
+  private readonly inboxes = new Set<JoinInbox>();
 
   constructor(
-    openSession: () => LlmSession,
-    padId: number,
-    maxRows: number,
+    private readonly openSession: () => LlmSession,
+    private readonly padId: number,
+    private readonly maxRows: number,
     maxConcurrent: number,
-    onStep?: (batchRows: number) => void,
+    private readonly onStep?: (batchRows: number, kind?: 'join') => void,
   ) {
     this.queue = new BatchQueue<DecodeEntry>({
       rows: (entry) => entry.stream.rows.length,
       maxRows,
       maxConcurrent,
-      run: (batch) => runDecodeBatch(batch, openSession(), padId, onStep),
+      run: (batch) => this.runBatch(batch),
       discard: (entry) => {
         const reason = entry.stream.stopReason?.();
         if (!reason) return false;
@@ -188,7 +256,38 @@ export class LlmBatcher {
 
   submit(stream: DecodeStream): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ stream, resolve, reject });
+      const entry = { stream, resolve, reject };
+      const inbox = this.queue.saturated ? this.joinTarget(stream.rows.length) : undefined;
+      if (inbox) inbox.waiting.push(entry);
+      else this.queue.push(entry);
     });
+  }
+
+  private async runBatch(batch: DecodeEntry[]): Promise<void> {
+    const session = this.openSession();
+    const inbox = session.join ? new JoinInbox() : undefined;
+    if (inbox) {
+      inbox.liveRows = batch.reduce((n, e) => n + e.stream.rows.length, 0);
+      this.inboxes.add(inbox);
+    }
+    try {
+      await runDecodeBatch(batch, session, this.padId, this.onStep, inbox);
+    } finally {
+      if (inbox) {
+        inbox.open = false;
+        this.inboxes.delete(inbox);
+        // streams that came too late for this batch start the next one (this slot frees right after)
+        for (const e of inbox.waiting.splice(0)) this.queue.push(e);
+      }
+    }
+  }
+
+  private joinTarget(rows: number): JoinInbox | undefined {
+    let best: JoinInbox | undefined;
+    for (const inbox of this.inboxes) {
+      if (!inbox.open || inbox.rows + rows > this.maxRows) continue;
+      if (!best || inbox.rows < best.rows) best = inbox;
+    }
+    return best;
   }
 }

@@ -65,8 +65,10 @@ export class WorkerBackend implements ModelBackend {
         worker.call({ op: 'llmPrefill', sessionId, inputIds, attentionMask, positionIds, batch, seqLen }),
       step: (inputIds, attentionMask, positionIds, batch) =>
         worker.call({ op: 'llmStep', sessionId, inputIds, attentionMask, positionIds, batch }),
-      keepRows: async (rows) => {
-        await worker.call({ op: 'llmKeepRows', sessionId, rows });
+      join: (inputIds, attentionMask, positionIds, batch, seqLen) =>
+        worker.call({ op: 'llmJoin', sessionId, inputIds, attentionMask, positionIds, batch, seqLen }),
+      keepRows: async (rows, dropColumns) => {
+        await worker.call({ op: 'llmKeepRows', sessionId, rows, dropColumns });
       },
       release: () => {
         worker.call({ op: 'llmRelease', sessionId }).catch(() => {});

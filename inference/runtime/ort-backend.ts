@@ -116,6 +116,46 @@ export function emptyFloat(dims: number[], dtype: 'float32' | 'float16'): ort.Te
     : new ort.Tensor('float16', new Uint16Array(0), dims);
 }
 
+/**
+ * [B1, H, P1, D] and [B2, H, P2, D] -> [B1 + B2, H, max(P1, P2), D]: both left-padded with zeros along the
+ * sequence axis (the attention mask hides padding), then stacked (any float dtype, bits unchanged).
+ */
+export function appendRows(a: ort.Tensor, b: ort.Tensor): ort.Tensor {
+  const [B1, H, P1, D] = a.dims as [number, number, number, number];
+  const [B2, , P2] = b.dims as [number, number, number, number];
+  const P = Math.max(P1, P2);
+  const first = a.data as Float32Array | Uint16Array;
+  const out = new (first.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(
+    (B1 + B2) * H * P * D,
+  );
+  const parts: [Float32Array | Uint16Array, number, number, number][] = [
+    [first, B1, P1, 0],
+    [b.data as Float32Array | Uint16Array, B2, P2, B1],
+  ];
+  for (const [data, rows, len, firstRow] of parts) {
+    for (let r = 0; r < rows; r++) {
+      for (let h = 0; h < H; h++) {
+        const from = (r * H + h) * len * D;
+        const to = (((firstRow + r) * H + h) * P + (P - len)) * D; // its positions end where P ends
+        out.set(data.subarray(from, from + len * D), to);
+      }
+    }
+  }
+  return new ort.Tensor(a.type as 'float32', out as Float32Array, [B1 + B2, H, P, D]);
+}
+
+/** [B, H, P, D] -> [B, H, P - n, D] without the first n positions of every (row, head). */
+export function dropColumns(t: ort.Tensor, n: number): ort.Tensor {
+  if (n <= 0) return t;
+  const [B, H, P, D] = t.dims as [number, number, number, number];
+  const src = t.data as Float32Array | Uint16Array;
+  const out = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(B * H * (P - n) * D);
+  for (let bh = 0; bh < B * H; bh++) {
+    out.set(src.subarray((bh * P + n) * D, (bh + 1) * P * D), bh * (P - n) * D);
+  }
+  return new ort.Tensor(t.type as 'float32', out as Float32Array, [B, H, P - n, D]);
+}
+
 /** Copies rows `rows` of a [B, ...] tensor into a new [rows.length, ...] tensor (any dtype, bits unchanged). */
 export function selectRows(t: ort.Tensor, rows: number[]): ort.Tensor {
   const rowSize = t.dims.slice(1).reduce((a, b) => a * b, 1);

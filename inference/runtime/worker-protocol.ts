@@ -99,11 +99,26 @@ export interface StepRequest {
   batch: number;
 }
 
-/** Keep only these rows (ascending) of the session's KV cache. */
+/**
+ * New rows joining a running session: prefilled alone (empty past), then appended to the session's KV cache
+ * with both caches left-padded to the longer length. Returns the new rows' last-position logits [B, V].
+ */
+export interface JoinRequest {
+  op: 'llmJoin';
+  sessionId: number;
+  inputIds: BigInt64Array; // [B, S]
+  attentionMask: BigInt64Array; // [B, S]
+  positionIds: BigInt64Array; // [B, S]
+  batch: number;
+  seqLen: number;
+}
+
+/** Keep only these rows (ascending) of the session's KV cache, and drop its first `dropColumns` positions. */
 export interface KeepRowsRequest {
   op: 'llmKeepRows';
   sessionId: number;
   rows: number[];
+  dropColumns?: number; // left padding shared by every kept row
 }
 
 export interface ReleaseRequest {
@@ -119,6 +134,7 @@ export type WorkerRequest =
   | VaeDecodeRequest
   | PrefillRequest
   | StepRequest
+  | JoinRequest
   | KeepRowsRequest
   | ReleaseRequest;
 
@@ -130,6 +146,7 @@ export interface WorkerResults {
   vaeDecode: Float32Array; // [B, 3, H, W]
   llmPrefill: Float32Array; // [B, V]
   llmStep: Float32Array; // [B, V]
+  llmJoin: Float32Array; // [B, V] of the joining rows
   llmKeepRows: null;
   llmRelease: null;
 }

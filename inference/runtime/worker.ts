@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { GraphSession, OrtTensor } from './ort-backend.js';
 import {
+  appendRows,
+  dropColumns,
   emptyFloat,
   floatInput,
   int64Tensor,
@@ -244,10 +246,28 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       if (!s) throw new Error(`unknown LLM session ${req.sessionId}`);
       return runLlm(req.sessionId, req.inputIds, req.attentionMask, req.positionIds, req.batch, 1, s.kv);
     }
+    case 'llmJoin': {
+      const s = kvSessions.get(req.sessionId);
+      if (!s) throw new Error(`unknown LLM session ${req.sessionId}`);
+      const joinId = -req.sessionId; // a scratch session for the new rows' prefill
+      const logits = await runLlm(
+        joinId,
+        req.inputIds,
+        req.attentionMask,
+        req.positionIds,
+        req.batch,
+        req.seqLen,
+        undefined,
+      );
+      const added = kvSessions.get(joinId)!;
+      kvSessions.delete(joinId);
+      s.kv = s.kv.map((t, i) => appendRows(t, added.kv[i]!));
+      return logits;
+    }
     case 'llmKeepRows': {
       const s = kvSessions.get(req.sessionId);
       if (!s) throw new Error(`unknown LLM session ${req.sessionId}`);
-      s.kv = s.kv.map((t) => selectRows(t, req.rows));
+      s.kv = s.kv.map((t) => dropColumns(selectRows(t, req.rows), req.dropColumns ?? 0));
       return null;
     }
     case 'llmRelease':

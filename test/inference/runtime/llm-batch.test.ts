@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type DecodeStream,
+  JoinInbox,
   LlmBatcher,
   type LlmSession,
   padPrompts,
@@ -18,6 +19,7 @@ function recordingSession() {
     positions: number[];
     batch: number;
     rows?: number[];
+    drop?: number;
   }[] = [];
   const logitsFor = (lastIds: number[]) => {
     const out = new Float32Array(lastIds.length * V);
@@ -47,8 +49,8 @@ function recordingSession() {
       });
       return logitsFor(Array.from(ids, Number));
     },
-    async keepRows(rows) {
-      calls.push({ kind: 'keep', ids: [], mask: [], positions: [], batch: rows.length, rows });
+    async keepRows(rows, drop) {
+      calls.push({ kind: 'keep', ids: [], mask: [], positions: [], batch: rows.length, rows, drop });
     },
     release() {
       calls.push({ kind: 'release', ids: [], mask: [], positions: [], batch: 0 });
@@ -238,5 +240,100 @@ describe('LlmBatcher with stopped streams', () => {
     await running;
     expect(await result).toBe('cancelled');
     expect(sessions).toHaveLength(1);
+  });
+});
+
+describe('cache width', () => {
+  it('drops the left padding every surviving row shares when rows finish', async () => {
+    const { session, calls } = recordingSession();
+    const long = greedyStream([[1, 2, 3]], 1); // done after its first token
+    const short = greedyStream([[1]], 3); // padded by 2 in the prefill
+    await runDecodeBatch(
+      [
+        { stream: long, ...settle() },
+        { stream: short, ...settle() },
+      ],
+      session,
+      0,
+    );
+    expect(calls[1]).toMatchObject({ kind: 'keep', rows: [1], drop: 2 });
+    expect(calls[2]).toMatchObject({ kind: 'step', batch: 1, mask: [1, 1], positions: [1] });
+    expect(calls[3]).toMatchObject({ kind: 'step', batch: 1, mask: [1, 1, 1], positions: [2] });
+  });
+});
+
+describe('joining a running batch', () => {
+  it('prefills joiners alone and left-pads every row to the wider cache', async () => {
+    const { session, calls } = recordingSession();
+    const inbox = new JoinInbox();
+    const late = greedyStream([[1, 1, 1, 1, 1]], 2);
+    let joined = false;
+    const step = session.step.bind(session);
+    session.step = async (...args) => {
+      if (!joined) {
+        joined = true; // arrives while the first step runs
+        inbox.waiting.push({ stream: late, ...settle() });
+      }
+      return step(...args);
+    };
+    session.join = async (ids, mask, positions, batch, seqLen) => {
+      calls.push({
+        kind: 'join',
+        ids: Array.from(ids, Number),
+        mask: Array.from(mask, Number),
+        positions: Array.from(positions, Number),
+        batch,
+      });
+      return session.prefill(ids, mask, positions, batch, seqLen);
+    };
+    const early = greedyStream([[5, 6, 7]], 4);
+    await runDecodeBatch([{ stream: early, ...settle() }], session, 0, undefined, inbox);
+    expect(calls.map((c) => c.kind)).toEqual([
+      'prefill',
+      'step',
+      'join',
+      'prefill',
+      'step',
+      'keep',
+      'step',
+      'release',
+    ]);
+    expect(calls[2]).toMatchObject({ ids: [1, 1, 1, 1, 1], positions: [0, 1, 2, 3, 4] });
+    // early: 3 prompt + 1 token = 4 columns, now 5 wide (one pad column); late: 5 prompt columns
+    expect(calls[4]).toMatchObject({
+      batch: 2,
+      mask: [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+      positions: [4, 5],
+    });
+    expect(early.tokens).toEqual([0, 1, 2, 3]);
+    expect(late.tokens).toEqual([2, 3]);
+    expect(inbox.open).toBe(false);
+  });
+
+  it('sends a stream to a running batch while every slot is busy, and never past maxRows', async () => {
+    const { session, calls } = recordingSession();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const step = session.step.bind(session);
+    session.step = async (...args) => {
+      await gate;
+      return step(...args);
+    };
+    session.join = (ids, mask, positions, batch, seqLen) => {
+      calls.push({ kind: 'join', ids: [], mask: [], positions: [], batch });
+      return session.prefill(ids, mask, positions, batch, seqLen);
+    };
+    const batcher = new LlmBatcher(() => session, 0, 3, 1);
+    const first = batcher.submit(greedyStream([[1], [1]], 3)); // 2 rows, one slot
+    await new Promise((r) => setTimeout(r, 5)); // the first batch is stepping
+    const second = batcher.submit(greedyStream([[2]], 2)); // joins: 3 rows
+    const third = batcher.submit(greedyStream([[3]], 2)); // no room: waits for the next batch
+    release();
+    await Promise.all([first, second, third]);
+    const joins = calls.filter((c) => c.kind === 'join');
+    expect(joins.map((c) => c.batch)).toEqual([1]);
+    expect(calls.filter((c) => c.kind === 'prefill' && c.batch === 1)).toHaveLength(2); // join + next batch
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * Continuous batching on real ONNX Runtime sessions (tiny package): a request that arrives while the only
+ * LLM batch slot is busy joins the running batch at its next step, and gets what it would get alone.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProgressEvent } from '../../../inference/runtime/api.js';
+import { type DdtRuntime, loadModelPackage } from '../../../inference/runtime/index.js';
+import { ctx, params, patternImage } from './helpers.js';
+
+const dir = fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url));
+let rt: DdtRuntime;
+
+beforeAll(async () => {
+  // one worker = one LLM batch slot, so a second request finds it busy
+  rt = await loadModelPackage(dir, { executionProvider: 'cpu', workers: 1, maxBatch: 4 });
+});
+afterAll(async () => {
+  await rt?.close();
+});
+
+/** Starts `late` when the first request has emitted two image tokens (its LLM batch is mid-way). */
+async function whileRunning<T>(late: () => Promise<T>): Promise<T> {
+  let started: Promise<T> | undefined;
+  const onProgress = (e: ProgressEvent) => {
+    if (e.stage === 'tokens' && e.step === 2) started = late();
+  };
+  await rt.generate('a red circle', 1, params({ seed: 11n }), ctx({ onProgress }));
+  if (!started) throw new Error('the first request never reported token 2');
+  return started;
+}
+
+describe('continuous batching', () => {
+  it('lets a generate join a running batch and gives the same image as alone', async () => {
+    const alone = await rt.generate('two blue square', 1, params({ seed: 2n }), ctx());
+    const joinsBefore = rt.counters.llmJoins;
+    const joined = await whileRunning(() => rt.generate('two blue square', 1, params({ seed: 2n }), ctx()));
+    expect(rt.counters.llmJoins - joinsBefore).toBe(1);
+    expect(joined[0]!.tokens).toEqual(alone[0]!.tokens);
+    const diff = Math.max(...alone[0]!.image.data.map((v, i) => Math.abs(v - joined[0]!.image.data[i]!)));
+    expect(diff).toBeLessThanOrEqual(1);
+  });
+
+  it('lets a caption join a running image batch and gives the same text as alone', async () => {
+    const img = patternImage(8, 5);
+    const alone = await rt.caption(img, ctx());
+    const joinsBefore = rt.counters.llmJoins;
+    const joined = await whileRunning(() => rt.caption(img, ctx()));
+    expect(rt.counters.llmJoins - joinsBefore).toBe(1);
+    expect(joined).toBe(alone);
+  });
+});
