@@ -109,6 +109,7 @@ export interface DecodeRequest {
   tokens: number[];
   keep?: number; // keep only the `keep` coarsest tokens; 0/unset = all
   seed?: bigint;
+  steps?: number; // decoder steps; unset = the model's default
   reveal?: boolean;
 }
 

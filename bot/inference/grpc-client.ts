@@ -206,7 +206,7 @@ export class GrpcInferenceClient implements InferenceClient {
       tokens: r.tokens,
       keep: r.keep ?? 0,
       reveal: !!r.reveal,
-      ...toProtoSampling({ seed: r.seed }),
+      ...toProtoSampling({ seed: r.seed, steps: r.steps }),
     };
     return this.stream('Decode', body, options, (e) => fromProtoImageJobEvent(e as ProtoImageJobEvent));
   }

@@ -35,10 +35,21 @@ export function outputAt(job: JobRecord, index: number): StoredOutput {
   return output;
 }
 
-/** The same parameters with the seed dropped, so the server picks (and reports) a new one. */
+/**
+ * Image-token temperature of a re-roll. The bundled model's default is greedy (its most accurate setting), so
+ * a new seed alone would only change the decoder's noise: with one decoder step, a near-identical picture.
+ * At 0.7 its held-out text-to-image score was 0.63 against 0.72 greedy (session 3).
+ */
+export const REROLL_TEMPERATURE = 0.7;
+
+/** Decoder steps of a variation: one step decodes the missing fine codes to one likely completion, more vary. */
+export const VARIATION_STEPS = 10;
+
+/** The same parameters with the seed dropped (the server picks and reports a new one) and tokens sampled. */
 export function rerollParams(params: JobParams): JobParams {
-  if (!('seed' in params)) return params;
-  const { seed: _seed, ...rest } = params;
+  const { seed: _seed, ...rest } = params as JobParams & { seed?: string };
+  if (rest.kind === 'imagine' || rest.kind === 'edit')
+    return { ...rest, temperature: rest.temperature ?? REROLL_TEMPERATURE };
   return rest as JobParams;
 }
 
@@ -95,6 +106,7 @@ export async function handleButton(interaction: ButtonInteraction, ctx: BotConte
         kind: 'variation',
         tokens: out.tokens,
         keep: variationKeep(out.tokens.length),
+        steps: VARIATION_STEPS,
       };
       return startNewJob(ctx, interaction, 'imagine', params, []);
     }

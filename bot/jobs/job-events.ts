@@ -20,13 +20,20 @@ export async function* startJobEvents(
   switch (p.kind) {
     case 'imagine':
       yield* inference.generate(
-        { prompt: p.prompt, count: p.count, seed: seedOf(p.seed), previews },
+        { prompt: p.prompt, count: p.count, seed: seedOf(p.seed), temperature: p.temperature, previews },
         options,
       );
       return;
     case 'edit':
       yield* inference.edit(
-        { image: input(0), instruction: p.instruction, count: p.count, seed: seedOf(p.seed), previews },
+        {
+          image: input(0),
+          instruction: p.instruction,
+          count: p.count,
+          seed: seedOf(p.seed),
+          temperature: p.temperature,
+          previews,
+        },
         options,
       );
       return;
@@ -42,7 +49,10 @@ export async function* startJobEvents(
       return;
     }
     case 'variation':
-      yield* inference.decode({ tokens: p.tokens, keep: p.keep, seed: seedOf(p.seed) }, options);
+      yield* inference.decode(
+        { tokens: p.tokens, keep: p.keep, seed: seedOf(p.seed), steps: p.steps },
+        options,
+      );
       return;
     case 'chat':
       throw new UserError('A chat answer cannot be run again; reply to it to continue the conversation.');

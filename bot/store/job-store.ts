@@ -11,11 +11,12 @@ import { defaultGuildSettings, type GuildSettings, parseStoredSettings } from '.
 
 /** What is needed to run a job again (Re-roll, Retry). Seeds are decimal strings: u64 does not fit JSON numbers. */
 export type JobParams =
-  | { kind: 'imagine'; prompt: string; count: number; seed?: string }
-  | { kind: 'edit'; instruction: string; count: number; seed?: string } // inputs[0] = source
+  // temperature: image-token sampling temperature (unset = the model's default; Re-roll sets one)
+  | { kind: 'imagine'; prompt: string; count: number; seed?: string; temperature?: number }
+  | { kind: 'edit'; instruction: string; count: number; seed?: string; temperature?: number } // inputs[0] = source
   | { kind: 'blend'; amount: number; seed?: string } // inputs[0] = A, inputs[1] = B
   | { kind: 'reveal'; tokens?: number[] } // tokens, or inputs[0] to encode first
-  | { kind: 'variation'; tokens: number[]; keep: number; seed?: string }
+  | { kind: 'variation'; tokens: number[]; keep: number; seed?: string; steps?: number }
   | { kind: 'chat' }; // an image the model answered with in chat: outputs only
 
 export type JobKind = JobParams['kind'];
