@@ -54,7 +54,8 @@ for (let r = 0; r < reps; r++) {
     for (const name of r % 2 ? names.reverse() : names) {
       const start = performance.now();
       await tasks[t]!(runtimes[name]!);
-      (times[`${t} ${name}`] ??= []).push(performance.now() - start);
+      const key = `${t} ${name}`;
+      times[key] = [...(times[key] ?? []), performance.now() - start];
     }
   }
 }

@@ -17,6 +17,7 @@ import {
   readInt64,
   selectRows,
 } from './ort-backend.js';
+import { distinctRows, takeRows } from './row-dedup.js';
 import {
   type Envelope,
   type LoadRequest,
@@ -149,6 +150,32 @@ async function encoderInput(m: Loaded, pixels: Float32Array, batch: number): Pro
   return floatInput(z, [...out.dims], m.req.dtype);
 }
 
+/** runLlm for a prefill (empty past): identical rows (e.g. the unconditional row of every image) run once. */
+async function prefillLlm(
+  sessionId: number,
+  ids: BigInt64Array,
+  mask: BigInt64Array,
+  positions: BigInt64Array,
+  batch: number,
+  seqLen: number,
+): Promise<Float32Array> {
+  const { keep, index } = distinctRows([ids, mask, positions], batch);
+  if (keep.length === batch) return runLlm(sessionId, ids, mask, positions, batch, seqLen, undefined);
+  const take = (a: BigInt64Array) => takeRows(a, keep, batch);
+  const logits = await runLlm(
+    sessionId,
+    take(ids),
+    take(mask),
+    take(positions),
+    keep.length,
+    seqLen,
+    undefined,
+  );
+  const s = kvSessions.get(sessionId)!;
+  s.kv = s.kv.map((t) => selectRows(t, index)); // [U, ...] -> [B, ...]
+  return takeRows(logits, index, keep.length); // [B, V]
+}
+
 async function runLlm(
   sessionId: number,
   ids: BigInt64Array,
@@ -232,14 +259,13 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     }
     case 'llmPrefill':
       kvSessions.delete(req.sessionId);
-      return runLlm(
+      return prefillLlm(
         req.sessionId,
         req.inputIds,
         req.attentionMask,
         req.positionIds,
         req.batch,
         req.seqLen,
-        undefined,
       );
     case 'llmStep': {
       const s = kvSessions.get(req.sessionId);
@@ -250,14 +276,13 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       const s = kvSessions.get(req.sessionId);
       if (!s) throw new Error(`unknown LLM session ${req.sessionId}`);
       const joinId = -req.sessionId; // a scratch session for the new rows' prefill
-      const logits = await runLlm(
+      const logits = await prefillLlm(
         joinId,
         req.inputIds,
         req.attentionMask,
         req.positionIds,
         req.batch,
         req.seqLen,
-        undefined,
       );
       const added = kvSessions.get(joinId)!;
       kvSessions.delete(joinId);

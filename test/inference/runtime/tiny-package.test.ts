@@ -85,6 +85,30 @@ describe('tiny package through real workers', () => {
     expect(diff).toBeLessThanOrEqual(1);
   });
 
+  it('gives each request of a burst with repeated prompts the image it gets alone', async () => {
+    // the same prompt twice and every unconditional row: identical LLM rows, prefilled once (row-dedup.ts)
+    const requests = [
+      ['a red circle', 5n],
+      ['two blue square', 6n],
+      ['a red circle', 7n],
+    ] as const;
+    const alone: Awaited<ReturnType<DdtRuntime['generate']>>[] = [];
+    for (const [prompt, seed] of requests) alone.push(await rt.generate(prompt, 1, params({ seed }), ctx()));
+    const before = rt.counters.llmCalls;
+    const burst = await Promise.all(
+      requests.map(([prompt, seed]) => rt.generate(prompt, 1, params({ seed }), ctx())),
+    );
+    expect(rt.counters.llmCalls - before).toBe(8); // one batch: prefill + 7 steps
+    burst.forEach((images, i) => {
+      expect(images[0]!.tokens).toEqual(alone[i]![0]!.tokens);
+      const diff = Math.max(
+        ...alone[i]![0]!.image.data.map((v, j) => Math.abs(v - images[0]!.image.data[j]!)),
+      );
+      expect(diff).toBeLessThanOrEqual(1);
+    });
+    expect(burst[0]![0]!.tokens).not.toEqual(burst[2]![0]!.tokens); // same prompt, other seed: rows diverge
+  });
+
   it('reports progress through tokens then decode, ending at 1', async () => {
     const events: { stage: string; step: number; fraction: number }[] = [];
     await rt.generate('a red circle', 1, params(), ctx({ onProgress: (e) => events.push(e) }));
