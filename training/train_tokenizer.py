@@ -94,8 +94,11 @@ def main() -> None:
         recalibrate_bn(model, p, random.Random(99))
     total = args.steps or p.tok_steps
     decay_from = (ck.get("decay_from") if ck else None) if args.decay else None
-    if args.decay and (decay_from is None or step >= decay_from + args.decay):
-        decay_from = step  # a new decay phase (a finished one is not resumed)
+    # a new decay phase unless the checkpoint is inside an unfinished phase of the same length: a resume with
+    # another --decay once silently stretched an older phase instead (session 3)
+    same_phase = ck is not None and ck.get("decay_len") == args.decay
+    if args.decay and (decay_from is None or not same_phase or step >= decay_from + args.decay):
+        decay_from = step
     log = Logger(run / "tokenizer_log.jsonl")
     rng = random.Random(step * 7919 + 1)
     gen = torch.Generator().manual_seed(step)
@@ -134,10 +137,11 @@ def main() -> None:
                 model.encoder.eval()
         if time.time() - last_save > 120 or step == total:
             save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
-                            preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from)
+                            preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from,
+                            decay_len=args.decay)
             last_save = time.time()
     save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
-                    preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from)
+                    preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from, decay_len=args.decay)
 
 
 if __name__ == "__main__":
