@@ -59,7 +59,7 @@ def build(out: Path, hardware: str, notes: str) -> str:
     if ev:
         sp = ev["sampling"]
         lines.append(f"Sampling for images: temperature {sp['temperature']}, guidance {sp['guidance']}, "
-                     f"{sp['steps']} decoder steps; text greedy. n = {ev['n_per_category']} per category.")
+                     f"{sp['steps']} decoder step{'s' if sp['steps'] != 1 else ''}; text greedy. n = {ev['n_per_category']} per category.")
         lines.append("")
         if "t2i" in ev:
             t = ev["t2i"]
