@@ -29,13 +29,7 @@ export interface LlmSession {
    * Optional: prefills new rows ([B2, S2] inputs, empty past) and appends them to this session's cache, both
    * left-padded to the longer length -> the new rows' last logits [B2, V]. Sessions with it accept joiners.
    */
-  join?(
-    ids: BigInt64Array,
-    mask: BigInt64Array,
-    positions: BigInt64Array,
-    batch: number,
-    seqLen: number,
-  ): Promise<Float32Array>;
+  join?: LlmSession['prefill'];
   /** Keeps these rows (ascending) and drops the first `dropColumns` cache positions (padding of all of them). */
   keepRows(rows: number[], dropColumns?: number): Promise<void>;
   release(): void;

@@ -4,6 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { fromHalfArray, toHalfArray } from './half-float.js';
+import { takeRows } from './row-dedup.js';
 import type { SessionTuning } from './worker-protocol.js';
 
 /** The requested execution provider cannot be used (its message starts with "execution provider"). */
@@ -158,13 +159,6 @@ export function dropColumns(t: ort.Tensor, n: number): ort.Tensor {
 
 /** Copies rows `rows` of a [B, ...] tensor into a new [rows.length, ...] tensor (any dtype, bits unchanged). */
 export function selectRows(t: ort.Tensor, rows: number[]): ort.Tensor {
-  const rowSize = t.dims.slice(1).reduce((a, b) => a * b, 1);
-  const src = t.data as Float32Array | Uint16Array;
-  const out = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(
-    rows.length * rowSize,
-  );
-  rows.forEach((r, i) => {
-    out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
-  });
+  const out = takeRows(t.data as Float32Array | Uint16Array, rows, t.dims[0]!);
   return new ort.Tensor(t.type as 'float32', out as Float32Array, [rows.length, ...t.dims.slice(1)]);
 }

@@ -28,7 +28,11 @@ export function distinctRows(arrays: BigInt64Array[], batch: number): DistinctRo
 }
 
 /** Rows `rows` of a [B, ...] array, in that order (repeats allowed). */
-export function takeRows<T extends BigInt64Array | Float32Array>(data: T, rows: number[], batch: number): T {
+export function takeRows<T extends BigInt64Array | Float32Array | Uint16Array>(
+  data: T,
+  rows: number[],
+  batch: number,
+): T {
   const size = data.length / batch;
   const Ctor = data.constructor as new (n: number) => T;
   const out = new Ctor(rows.length * size);
@@ -38,7 +42,7 @@ export function takeRows<T extends BigInt64Array | Float32Array>(data: T, rows: 
   return out;
 }
 
-function rowOf<T extends BigInt64Array | Float32Array>(data: T, b: number, batch: number): T {
+function rowOf<T extends BigInt64Array | Float32Array | Uint16Array>(data: T, b: number, batch: number): T {
   const size = data.length / batch;
   return data.subarray(b * size, (b + 1) * size) as T;
 }

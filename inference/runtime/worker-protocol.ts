@@ -103,14 +103,8 @@ export interface StepRequest {
  * New rows joining a running session: prefilled alone (empty past), then appended to the session's KV cache
  * with both caches left-padded to the longer length. Returns the new rows' last-position logits [B, V].
  */
-export interface JoinRequest {
+export interface JoinRequest extends Omit<PrefillRequest, 'op'> {
   op: 'llmJoin';
-  sessionId: number;
-  inputIds: BigInt64Array; // [B, S]
-  attentionMask: BigInt64Array; // [B, S]
-  positionIds: BigInt64Array; // [B, S]
-  batch: number;
-  seqLen: number;
 }
 
 /** Keep only these rows (ascending) of the session's KV cache, and drop its first `dropColumns` positions. */
