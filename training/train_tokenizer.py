@@ -104,6 +104,12 @@ def main() -> None:
     gen = torch.Generator().manual_seed(step)
     t_start = time.time()
     last_save = time.time()
+
+    def save():
+        save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
+                        preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from,
+                        decay_len=args.decay)
+
     if decay_from is not None:
         total = min(total, decay_from + args.decay)  # the phase ends when its decay does
     while step < total and (time.time() - t_start) / 60 < args.minutes:
@@ -136,12 +142,9 @@ def main() -> None:
             if frozen:
                 model.encoder.eval()
         if time.time() - last_save > 120 or step == total:
-            save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
-                            preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from,
-                            decay_len=args.decay)
+            save()
             last_save = time.time()
-    save_checkpoint(ckpt_path, model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
-                    preset=p.name, encoder_frozen=frozen, bn_fixed=bn_fixed, decay_from=decay_from, decay_len=args.decay)
+    save()
 
 
 if __name__ == "__main__":
