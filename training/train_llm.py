@@ -18,7 +18,8 @@ from ddt.common import Logger, load_checkpoint, save_checkpoint, setup_torch
 from ddt.data import to_tensor
 from ddt.llm import make_llm
 from ddt.presets import PRESETS
-from ddt.tasks import build_sequence, sample_example
+from ddt.language import QUESTION_FAMILIES
+from ddt.tasks import EXAMPLES, TaskMix, build_sequence, parse_weights, sample_example
 from ddt.tokenizer_model import DDTTokenizer
 from ddt.vocab import Vocab, build_text_tokenizer
 from ddt.world import render, scene_key
@@ -53,23 +54,17 @@ def load_tokenizer(run: Path, preset) -> DDTTokenizer:
     return tok.eval()
 
 
-def length_buckets(rng, n, vocab, codes: SceneCodes, pool: int = 4):
+def length_buckets(rng, n, vocab, codes: SceneCodes, mix: TaskMix, pool: int = 4):
     """Yield batches of n sequences of similar length: padding a 28-token prompt to an 80-token chat wasted
     about half of every step."""
     while True:
-        exs = [sample_example(rng) for _ in range(n * pool)]
+        exs = [sample_example(rng, mix) for _ in range(n * pool)]
         codes.prime([p for ex in exs for _, parts in ex for p in parts if not isinstance(p, str)])
         seqs = sorted((build_sequence(vocab, ex, codes) for ex in exs), key=lambda s: len(s[0]))
         batches = [seqs[i * n:(i + 1) * n] for i in range(pool)]
         rng.shuffle(batches)
         for b in batches:
             yield collate(b)
-
-
-def make_batch(rng, n, vocab, codes: SceneCodes):
-    exs = [sample_example(rng) for _ in range(n)]
-    codes.prime([p for ex in exs for _, parts in ex for p in parts if not isinstance(p, str)])
-    return collate([build_sequence(vocab, ex, codes) for ex in exs])
 
 
 def collate(seqs):
@@ -86,6 +81,17 @@ def collate(seqs):
     return ids, attn, labels
 
 
+def weighted_loss(logits, labels, text_size: int, text_weight: float):
+    """Cross-entropy where targets below `text_size` (words and specials: answers, captions, <end>) count
+    `text_weight` times as much as image codes. A one-word VQA answer is ~2 of the ~750 target tokens of a
+    batch next to 16 codes per generated image, so with weight 1 answers get almost no gradient."""
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100,
+                         reduction="none")
+    flat = labels.reshape(-1)
+    w = torch.where(flat < text_size, text_weight, 1.0) * (flat != -100)
+    return (ce * w).sum() / w.sum()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="small")
@@ -93,6 +99,9 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=1e9)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--mix", default="", help="task weights to change, e.g. 'vqa=0.3,edit=0.1'")
+    ap.add_argument("--vqa-families", default="", help="VQA family weights to change (default 1 each), e.g. 'count=2'")
+    ap.add_argument("--text-weight", type=float, default=1.0, help="loss weight of text targets against image codes")
     args = ap.parse_args()
     setup_torch(args.threads)
     p = PRESETS[args.preset]
@@ -115,10 +124,14 @@ def main() -> None:
         total = args.steps or ck.get("total", total)
         print(f"resumed at step {step}")
     log = Logger(run / "llm_log.jsonl")
+    base = TaskMix()
+    mix = TaskMix(parse_weights(args.mix, tuple(EXAMPLES), base.tasks),
+                  parse_weights(args.vqa_families, QUESTION_FAMILIES, base.vqa_families))
+    log.log(step=step, mix=dict(mix.tasks), vqa_families=dict(mix.vqa_families), text_weight=args.text_weight)
     codes = SceneCodes(tok)
     rng = random.Random(step * 104729 + 7)
     t_start, last_save = time.time(), time.time()
-    batches = length_buckets(rng, p.llm_batch, vocab, codes)
+    batches = length_buckets(rng, p.llm_batch, vocab, codes, mix)
 
     def save():
         save_checkpoint(run / "llm.pt", model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
@@ -133,7 +146,7 @@ def main() -> None:
             g["lr"] = lr
         ids, attn, labels = next(batches)
         logits = model(input_ids=ids, attention_mask=attn).logits
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+        loss = weighted_loss(logits, labels, vocab.text_size, args.text_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

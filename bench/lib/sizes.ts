@@ -11,7 +11,7 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   pipeline: { repeats: 9, warmup: 1, batches: [1, 4], extraSteps: [10] },
-  serving: { repeats: 31, warmup: 2 },
+  serving: { repeats: 120, warmup: 3 },
   stages: { repeats: 15, peakSide: 1024 },
   memory: { requests: 1000, concurrency: 4, samples: 10 },
   concurrency: { levels: [1, 2, 4, 8, 16], generateSeconds: 6, captionSeconds: 4, compareSeconds: 4 },

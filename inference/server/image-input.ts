@@ -16,6 +16,8 @@ import type { RgbImage } from '../runtime/api.js';
 import { InputError, invalidArgument } from './errors.js';
 import { type AcceptedFormat, MIME_BY_FORMAT, normaliseMimeType, sniffImageFormat } from './image-format.js';
 import { readImageDimensions } from './image-header.js';
+import { INLINE_PNG_MAX_PIXELS } from './image-output.js';
+import { decodeSmallPngRgb } from './png-decode.js';
 
 export interface ImageLimits {
   maxImageBytes: number;
@@ -105,6 +107,10 @@ export async function decodeInputImage(
   const bytes = (image as Image).data;
   const claimed = readImageDimensions(bytes, format);
   if (claimed) checkPixelCount(claimed.width, claimed.height, field, limits);
+  if (format === 'png' && size * size <= INLINE_PNG_MAX_PIXELS) {
+    const small = decodeSmallPngRgb(bytes, size); // only plain RGB PNGs of exactly this size, see png-decode.ts
+    if (small) return small;
+  }
   const header = checkLibvipsDimensions(bytes, field, format, limits);
   if (!claimed) {
     const { width, height } = await header;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from dataclasses import dataclass
 from typing import Callable
 
 from .language import (
@@ -22,6 +23,37 @@ Turn = tuple[str, list]  # ("user" | "assistant", [str | Scene, ...])
 
 MIX = (("t2i", 0.34), ("caption", 0.14), ("vqa", 0.2), ("edit", 0.2), ("chat", 0.12))
 COND_DROPOUT = 0.1
+
+
+@dataclass(frozen=True)
+class TaskMix:
+    """How often each task, and each VQA question family (also in chats), is drawn; weights need not sum to 1."""
+
+    tasks: tuple[tuple[str, float], ...] = MIX
+    vqa_families: tuple[tuple[str, float], ...] = tuple((f, 1.0) for f in QUESTION_FAMILIES)
+
+    def family(self, rng: random.Random) -> str:
+        return _weighted(rng, self.vqa_families)
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[str, float], ...]) -> str:
+    r, acc = rng.random() * sum(w for _, w in pairs), 0.0
+    for name, w in pairs:
+        acc += w
+        if r < acc:
+            return name
+    return pairs[-1][0]
+
+
+def parse_weights(spec: str, known: tuple[str, ...], base: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """'count=2,edit=0.1' -> base with those weights replaced (names must be in `known`)."""
+    weights = dict(base)
+    for item in filter(None, (x.strip() for x in spec.split(","))):
+        name, _, value = item.partition("=")
+        if name not in known:
+            raise ValueError(f"unknown name {name!r} in {spec!r}; expected one of {', '.join(known)}")
+        weights[name] = float(value)
+    return tuple(weights.items())
 
 
 def held_out(text: str) -> bool:
@@ -51,7 +83,7 @@ def t2i_prompt(rng: random.Random, train: bool, category: str | None = None) -> 
             return prompt, scene
 
 
-def example_t2i(rng: random.Random) -> list[Turn]:
+def example_t2i(rng: random.Random, mix: TaskMix) -> list[Turn]:
     prompt, scene = t2i_prompt(rng, train=True)
     if rng.random() < COND_DROPOUT:
         prompt = ""  # the unconditional branch of classifier-free guidance
@@ -60,15 +92,15 @@ def example_t2i(rng: random.Random) -> list[Turn]:
     return [("user", [prompt] if prompt else []), ("assistant", [scene])]
 
 
-def example_caption(rng: random.Random) -> list[Turn]:
+def example_caption(rng: random.Random, mix: TaskMix) -> list[Turn]:
     scene = train_scene(rng)
     instr = rng.choice(CAPTION_INSTRUCTIONS)
     return [("user", [scene, instr]), ("assistant", [caption(scene)])]
 
 
-def example_vqa(rng: random.Random) -> list[Turn]:
+def example_vqa(rng: random.Random, mix: TaskMix) -> list[Turn]:
     scene = train_scene(rng)
-    q, a = sample_question(rng, scene, rng.choice(QUESTION_FAMILIES))
+    q, a = sample_question(rng, scene, mix.family(rng))
     return [("user", [scene, q]), ("assistant", [a])]
 
 
@@ -79,7 +111,7 @@ def sample_any_edit(rng: random.Random, scene: Scene) -> tuple[str, Scene]:
             return e
 
 
-def example_edit(rng: random.Random) -> list[Turn]:
+def example_edit(rng: random.Random, mix: TaskMix) -> list[Turn]:
     scene = train_scene(rng)
     instr, after = sample_any_edit(rng, scene)
     if rng.random() < COND_DROPOUT:
@@ -87,7 +119,7 @@ def example_edit(rng: random.Random) -> list[Turn]:
     return [("user", [scene, instr]), ("assistant", [after])]
 
 
-def example_chat(rng: random.Random) -> list[Turn]:
+def example_chat(rng: random.Random, mix: TaskMix) -> list[Turn]:
     """2-3 turns where questions and edits refer to the last image in the conversation."""
     turns: list[Turn] = []
     if rng.random() < 0.5:
@@ -99,7 +131,7 @@ def example_chat(rng: random.Random) -> list[Turn]:
     for _ in range(rng.randint(1, 2)):
         r = rng.random()
         if r < 0.45:
-            q, a = sample_question(rng, scene, rng.choice(QUESTION_FAMILIES))
+            q, a = sample_question(rng, scene, mix.family(rng))
             turns += [("user", [q]), ("assistant", [a])]
         elif r < 0.85:
             instr, scene = sample_any_edit(rng, scene)
@@ -109,18 +141,13 @@ def example_chat(rng: random.Random) -> list[Turn]:
     return turns
 
 
-EXAMPLES: dict[str, Callable[[random.Random], list[Turn]]] = {
+EXAMPLES: dict[str, Callable[[random.Random, TaskMix], list[Turn]]] = {
     "t2i": example_t2i, "caption": example_caption, "vqa": example_vqa, "edit": example_edit, "chat": example_chat,
 }
 
 
-def sample_example(rng: random.Random) -> list[Turn]:
-    r, acc = rng.random(), 0.0
-    for name, w in MIX:
-        acc += w
-        if r < acc:
-            return EXAMPLES[name](rng)
-    return EXAMPLES[MIX[-1][0]](rng)
+def sample_example(rng: random.Random, mix: TaskMix = TaskMix()) -> list[Turn]:
+    return EXAMPLES[_weighted(rng, mix.tasks)](rng, mix)
 
 
 def image_ids(vocab: Vocab, codes: list[int], order: str = "coarse_to_fine") -> list[int]:
