@@ -9,8 +9,8 @@ import type { RgbImage } from '../runtime/api.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** length, type, data, CRC over type + data. */
-function chunk(type: string, data: Uint8Array): Buffer {
+/** One PNG chunk: length, type, data, CRC over type + data. */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -34,8 +34,8 @@ export function encodePngRgb(img: RgbImage): Buffer {
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, adaptive filtering method, no interlace
   return Buffer.concat([
     SIGNATURE,
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', new Uint8Array(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(rows)),
+    pngChunk('IEND', new Uint8Array(0)),
   ]);
 }

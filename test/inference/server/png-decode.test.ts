@@ -1,9 +1,9 @@
 /** The on-thread PNG reader: equal to sharp for what it accepts, and declines everything else. */
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeInputImage } from '../../../inference/server/image-input.js';
-import { encodePngRgb } from '../../../inference/server/png.js';
+import { pngChunk as chunk, encodePngRgb } from '../../../inference/server/png.js';
 import { decodeSmallPngRgb } from '../../../inference/server/png-decode.js';
 
 const SIZE = 32;
@@ -38,15 +38,6 @@ async function viaSharp(png: Buffer): Promise<Uint8Array> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   return new Uint8Array(data);
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
 }
 
 /** Inserts a chunk right after IHDR (8 signature + 25 IHDR bytes). */
