@@ -12,6 +12,8 @@ export class WorkerClient {
   private dead: Error | undefined;
   /** Requests sent and not yet answered (used to pick the least busy worker). */
   inFlight = 0;
+  /** Resolved by settle()/fail() when the last pending call has answered (set while terminate() waits). */
+  private drained: (() => void) | undefined;
 
   constructor(readonly index: number) {
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { name: `ddt-model-${index}` });
@@ -40,8 +42,18 @@ export class WorkerClient {
    */
   async terminate(graceMs = 5000): Promise<void> {
     this.dead ??= new Error('closed');
-    const until = Date.now() + graceMs;
-    while (this.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    if (this.pending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.drained = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     await this.worker.terminate();
   }
 
@@ -52,6 +64,7 @@ export class WorkerClient {
     this.inFlight--;
     if (reply.ok) p.resolve(reply.result);
     else p.reject(new Error(reply.message));
+    if (this.pending.size === 0) this.drained?.();
   }
 
   private fail(err: Error): void {
@@ -60,5 +73,6 @@ export class WorkerClient {
       p.reject(new RuntimeError('unavailable', `model worker failed: ${err.message}`));
     this.pending.clear();
     this.inFlight = 0;
+    this.drained?.();
   }
 }
