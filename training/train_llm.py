@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ddt.common import Logger, load_checkpoint, save_checkpoint, setup_torch
+from ddt.common import Logger, load_checkpoint, save_checkpoint, setup_torch, warmup
 from ddt.data import to_tensor
 from ddt.llm import make_llm
 from ddt.presets import PRESETS
@@ -120,7 +120,7 @@ def main() -> None:
         if "opt" in ck:  # slim checkpoints (training/checkpoints) carry no optimizer state
             opt.load_state_dict(ck["opt"])
         else:
-            warm_from = step  # a fresh Adam state takes sign-sized first steps: warm up again
+            warm_from = step  # see common.warmup
         total = args.steps or ck.get("total", total)
         print(f"resumed at step {step}")
     log = Logger(run / "llm_log.jsonl")
@@ -140,8 +140,7 @@ def main() -> None:
     model.train()
     while step < total and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
-        warm = min(1.0, (step - warm_from + 1) / 200)
-        lr = p.llm_lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total))))
+        lr = p.llm_lr * warmup(step, warm_from) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total))))
         for g in opt.param_groups:
             g["lr"] = lr
         ids, attn, labels = next(batches)

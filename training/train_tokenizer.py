@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from ddt.common import Logger, load_checkpoint, save_checkpoint, setup_torch
+from ddt.common import Logger, load_checkpoint, save_checkpoint, setup_torch, warmup
 from ddt.data import image_batch, to_tensor, to_uint8
 from ddt.presets import PRESETS
 from ddt.tokenizer_model import DDTTokenizer, sample
@@ -82,7 +82,7 @@ def main() -> None:
     if ck and "opt" in ck and bool(ck.get("encoder_frozen")) == frozen:
         opt.load_state_dict(ck["opt"])  # slim checkpoints (training/checkpoints) carry no optimizer state
         fresh_opt = False
-    # a fresh Adam state takes sign-sized first steps: warm up again from wherever training resumes
+    # a fresh Adam state warms up again from wherever training resumes (common.warmup)
     warm_from = step if fresh_opt else 0
     if frozen:
         model.encoder.requires_grad_(False)
@@ -114,7 +114,7 @@ def main() -> None:
         total = min(total, decay_from + args.decay)  # the phase ends when its decay does
     while step < total and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
-        lr = p.tok_lr * lr_scale * min(1.0, (step - warm_from + 1) / 200)
+        lr = p.tok_lr * lr_scale * warmup(step, warm_from)
         if decay_from is not None:
             frac = min(1.0, (step - decay_from) / args.decay)
             lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac))

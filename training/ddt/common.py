@@ -16,6 +16,16 @@ def setup_torch(threads: int = 2) -> None:
     torch.set_flush_denormal(True)
 
 
+WARMUP_STEPS = 200
+
+
+def warmup(step: int, warm_from: int) -> float:
+    """Linear learning-rate warm-up over WARMUP_STEPS from `warm_from`: training starts there, and so does a
+    resumed run whose Adam state is fresh (slim checkpoints keep none), because a fresh Adam state takes
+    sign-sized first steps."""
+    return min(1.0, (step - warm_from + 1) / WARMUP_STEPS)
+
+
 def save_checkpoint(path: Path, **state) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
