@@ -7,8 +7,9 @@
  * Two parts:
  * - structure (any model, also the untrained placeholder): the right KIND of answer arrives;
  * - meaning: the answers are judged with the shapes-world detector and parser, with thresholds that
- *   allow for a model that is right most of the time. Skipped (reported as skipped) while the bundled
- *   model's own eval.json is below the model issue's floors, see `belowFloors` below.
+ *   allow for a model that is right most of the time. Each check is skipped (reported as skipped, with
+ *   the reason) while the bundled model's own eval.json is below the model issue's floor for what that
+ *   check relies on, see `MEANING_NEEDS` below.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +31,9 @@ import {
   waitForJobEnd,
 } from '../support/e2e-bot.js';
 import {
+  belowFloorsFor,
+  type Capability,
   type InferenceProcess,
-  modelBelowFloors,
   readManifest,
   startInferenceProcess,
 } from '../support/inference-process.js';
@@ -53,8 +55,18 @@ import {
 } from '../support/shapes-world.js';
 
 const manifest = readManifest();
-// Meaning checks run only for a model whose own held-out evaluation meets the model issue's floors.
-const belowFloors = modelBelowFloors();
+/** What each meaning check relies on; it runs once the model's own held-out evaluation meets those floors. */
+const MEANING_NEEDS = {
+  imaginePrompts: ['t2i:counting', 't2i:single', 't2i:two'],
+  imagineTwoRedCircles: ['t2i:counting'],
+  caption: ['caption'],
+  askCount: ['vqa:count'],
+  edit: ['edit'],
+  chat: ['t2i:counting', 'vqa:count', 'edit'],
+} satisfies Record<string, Capability[]>;
+const skipReason = Object.fromEntries(
+  Object.entries(MEANING_NEEDS).map(([k, needs]) => [k, belowFloorsFor(needs)]),
+) as Record<keyof typeof MEANING_NEEDS, string | null>;
 const MODEL_SIZE = manifest.image.size;
 const JOB_MS = 60_000;
 /** Tests that run several jobs, on a trained model sharing 2 cores. */
@@ -352,8 +364,9 @@ describe(
 // Meaning. Skipped (and reported as skipped, never as passed) while the bundled model is below the
 // floors of the model issue by its own eval.json: "2 of 3 right" presumes a model that is right most of
 // the time. With the first trained model (2026-11-28) they ran and 1 of 6 passed; see MODEL_CARD.md.
-if (belowFloors) {
-  console.warn(`[e2e] MEANING tests in test/e2e/commands.test.ts are SKIPPED: ${belowFloors}.`);
+for (const [check, reason] of Object.entries(skipReason)) {
+  if (reason)
+    console.warn(`[e2e] MEANING check "${check}" in test/e2e/commands.test.ts is SKIPPED: ${reason}.`);
 }
 
 async function detected(message: APIMessage, i = 0): Promise<Scene | null> {
@@ -365,7 +378,7 @@ describe(
   'meaning: answers are right by the shapes-world detector (trained model only)',
   { timeout: MULTI_JOB_TEST_MS },
   () => {
-    it.skipIf(belowFloors !== null)(
+    it.skipIf(skipReason.imaginePrompts !== null)(
       '/imagine: the detector finds what each prompt asked for in at least 2 of 3',
       async () => {
         const prompts = ['two red circles', 'a blue square', 'a green triangle and a yellow circle'];
@@ -382,7 +395,7 @@ describe(
       },
     );
 
-    it.skipIf(belowFloors !== null)(
+    it.skipIf(skipReason.imagineTwoRedCircles !== null)(
       '/imagine two red circles: two red circles in at least 2 of 3 seeds',
       async () => {
         const results: string[] = [];
@@ -398,7 +411,7 @@ describe(
       },
     );
 
-    it.skipIf(belowFloors !== null)(
+    it.skipIf(skipReason.caption !== null)(
       '/caption names the objects of a rendered scene in at least 2 of 3',
       async () => {
         const scenes = [
@@ -424,40 +437,43 @@ describe(
       },
     );
 
-    it.skipIf(belowFloors !== null)('/ask answers counting questions right in at least 2 of 3', async () => {
-      const cases = [
-        {
-          key: '0:red:circle;2:red:circle;7:blue:square',
-          question: 'how many circles are there',
-          shape: 'circle',
-        },
-        {
-          key: '3:green:square;4:green:square;5:green:square',
-          question: 'how many squares are there',
-          shape: 'square',
-        },
-        { key: '8:yellow:triangle', question: 'how many triangles are there', shape: 'triangle' },
-      ] as const;
-      const results: string[] = [];
-      let correct = 0;
-      for (const c of cases) {
-        const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'ask', {
-          image: await file(c.key),
-          question: c.question,
-        });
-        const answer = (await driver.waitForBotReply(h, { timeoutMs: JOB_MS })).content
-          .split('\n')
-          .slice(1)
-          .join(' ');
-        const want = countAnswer(sceneFromKey(c.key), c.shape);
-        const ok = parseCount(answer) === NUMBERS.indexOf(want as (typeof NUMBERS)[number]);
-        correct += ok ? 1 : 0;
-        results.push(`${c.key} / ${c.question} -> "${answer}" (want ${want}) ${ok ? 'ok' : 'WRONG'}`);
-      }
-      expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
-    });
+    it.skipIf(skipReason.askCount !== null)(
+      '/ask answers counting questions right in at least 2 of 3',
+      async () => {
+        const cases = [
+          {
+            key: '0:red:circle;2:red:circle;7:blue:square',
+            question: 'how many circles are there',
+            shape: 'circle',
+          },
+          {
+            key: '3:green:square;4:green:square;5:green:square',
+            question: 'how many squares are there',
+            shape: 'square',
+          },
+          { key: '8:yellow:triangle', question: 'how many triangles are there', shape: 'triangle' },
+        ] as const;
+        const results: string[] = [];
+        let correct = 0;
+        for (const c of cases) {
+          const h = await driver.runCommand(driver.users.bob, driver.channels.general, 'ask', {
+            image: await file(c.key),
+            question: c.question,
+          });
+          const answer = (await driver.waitForBotReply(h, { timeoutMs: JOB_MS })).content
+            .split('\n')
+            .slice(1)
+            .join(' ');
+          const want = countAnswer(sceneFromKey(c.key), c.shape);
+          const ok = parseCount(answer) === NUMBERS.indexOf(want as (typeof NUMBERS)[number]);
+          correct += ok ? 1 : 0;
+          results.push(`${c.key} / ${c.question} -> "${answer}" (want ${want}) ${ok ? 'ok' : 'WRONG'}`);
+        }
+        expect(correct, results.join('\n')).toBeGreaterThanOrEqual(2);
+      },
+    );
 
-    it.skipIf(belowFloors !== null)(
+    it.skipIf(skipReason.edit !== null)(
       '/edit changes what was asked and keeps the rest in at least 2 of 3',
       async () => {
         const cases = [
@@ -496,7 +512,7 @@ describe(
       },
     );
 
-    it.skipIf(belowFloors !== null)(
+    it.skipIf(skipReason.chat !== null)(
       'a chat of four turns: draw, count, add, count again (at least 3 of 4 right)',
       async () => {
         const { alice } = driver.users;
