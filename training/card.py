@@ -68,6 +68,9 @@ def build(out: Path, hardware: str, notes: str) -> str:
                     lines.append(f"  - {k}: {mark(v, FLOORS['t2i_category'])}")
         if "caption_exact" in ev:
             lines.append(f"- Captions fully right: {mark(ev['caption_exact'], FLOORS['caption'])}")
+            if "caption_by_objects" in ev:
+                lines.append("  - by objects in the image: " + ", ".join(
+                    f"{k}: {v['exact']} (n = {v['n']})" for k, v in ev["caption_by_objects"].items()))
         if "vqa" in ev:
             lines.append("- VQA accuracy per family:")
             for k, v in ev["vqa"].items():

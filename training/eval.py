@@ -107,7 +107,14 @@ def eval_understanding(pipe: Pipeline, n: int) -> dict:
     scenes = [eval_scene(rng) for _ in range(n)]
     codes = pipe.encode([render(s, pipe.tok.cfg.image_size) for s in scenes])
     caps = pipe.answer(codes, [CAPTION_INSTRUCTION] * n)
-    res = {"caption_exact": round(sum(caption_matches(c, s) for c, s in zip(caps, scenes)) / n, 3)}
+    right = [caption_matches(c, s) for c, s in zip(caps, scenes)]
+    res = {"caption_exact": round(sum(right) / n, 3)}
+    by_objects: dict[int, list[bool]] = {}
+    for ok, s in zip(right, scenes):
+        by_objects.setdefault(len(s), []).append(ok)
+    # where captions fail: grouping and counting get harder with every object
+    res["caption_by_objects"] = {str(k): {"n": len(v), "exact": round(sum(v) / len(v), 3)}
+                                 for k, v in sorted(by_objects.items())}
     vqa = {}
     for fam in QUESTION_FAMILIES:
         qa = [sample_question(rng, s, fam) for s in scenes]

@@ -26,6 +26,15 @@ def test_tiny_train_export_and_parity(tmp_path):
     assert parity["denoiser_max_diff"] < 1e-4 and parity["llm_cached_step_max_diff"] < 1e-4
     golden = json.loads((tmp_path / "g.json").read_text())
     assert len(golden["generate"][0]["tokens"]) == 16
+    # evaluation and model card run on the package (the scores of 3 training steps mean nothing)
+    run("eval.py", "--preset", "tiny", "--run", str(runs), "--out", str(pkg), "--n", "4", "--threads", "1",
+        "--only", "t2i,understanding,edit")
+    ev = json.loads((pkg / "eval.json").read_text())
+    assert set(ev["vqa"]) == {"count", "colour", "shape", "where", "exists"}
+    assert sum(v["n"] for v in ev["caption_by_objects"].values()) == 4
+    run("card.py", "--out", str(pkg))
+    card = (pkg / "MODEL_CARD.md").read_text()
+    assert "Captions fully right" in card and "by objects in the image" in card
 
 
 def test_resume_continues_from_checkpoint(tmp_path):
