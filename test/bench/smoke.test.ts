@@ -61,7 +61,15 @@ describe('npm run bench -- --smoke', () => {
     const conc = data.concurrency!.rows as { rpc: string; clients: number; throughput: number }[];
     expect(conc.filter((r) => r.rpc === 'generate').map((r) => r.clients)).toEqual([1, 2]);
     for (const r of conc) expect(r.throughput).toBeGreaterThan(0);
-    expect((data.responsiveness!.healthSaturated as { p99Ms: number }).p99Ms).toBeGreaterThan(0);
+    const alternating = data.concurrency!.alternating as { rpc: string; clients: number; nOver1: number }[];
+    expect(alternating.map((r) => [r.rpc, r.clients])).toEqual([
+      ['generate', 2],
+      ['caption', 2],
+    ]);
+    for (const r of alternating) expect(r.nOver1).toBeGreaterThan(0);
+    const health = data.responsiveness!;
+    expect((health.healthSaturatedSeparateProcess as { n: number; p99Ms: number }).p99Ms).toBeGreaterThan(0);
+    expect((health.healthSaturatedFromLoadProcess as { p99Ms: number }).p99Ms).toBeGreaterThan(0);
     expect((data.bot!.ackMs as { n: number }).n).toBe(data.bot!.jobs);
     // every floor names its target and says pass or not
     for (const f of report.floors) {
