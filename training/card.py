@@ -77,6 +77,9 @@ def build(out: Path, hardware: str, notes: str) -> str:
                 lines.append(f"  - {k}: {mark(v, FLOORS['vqa_family'])}")
         if "edit" in ev:
             lines.append(f"- Edits exactly right: {mark(ev['edit']['edit_exact'], FLOORS['edit'])}")
+        if "heldout_loss" in ev:
+            lines.append("- Held-out cross-entropy of the answers (nats per token; smoother than the accuracies "
+                         "for comparing checkpoints): " + ", ".join(f"{k} {v}" for k, v in ev["heldout_loss"].items()))
         if tk:
             lines.append(f"- Tokenizer encode -> decode reproduces the detected scene: "
                          f"{mark(tk['recon_exact'], FLOORS['recon'])}")
