@@ -4,7 +4,8 @@
  * before any pixel is decoded, so a decompression bomb costs a header read, not gigabytes. libvips'
  * own header read (the second dimension check) runs alongside the decode when our header read found
  * acceptable dimensions: the decode is bounded by limitInputPixels anyway, libvips' verdict still
- * decides (its errors come first, as before), and the request saves a thread-pool round trip.
+ * decides (its errors come first, as before), and the request saves a thread-pool round trip. A plain
+ * 8-bit RGB PNG that already has the model's (small) size skips sharp altogether (png-decode.ts).
  *
  * Resizing keeps objects' shapes (never stretches): near-square inputs (long/short side <= 1.25) are
  * scaled to cover the model's square and centre-cropped, losing at most 10% per side; anything longer
