@@ -30,7 +30,7 @@ from ddt.presets import PRESETS
 from ddt.tasks import build_sequence, eval_scene, sample_any_edit, t2i_prompt
 from ddt.world import POSITIONS, Scene, detect, render
 from export import load_run
-from train_llm import SceneCodes, collate
+from train_llm import SceneCodes, collate, weighted_loss
 
 
 def eval_tokenizer(pipe: Pipeline, n: int, steps: int) -> dict:
@@ -176,9 +176,7 @@ def eval_loss(pipe: Pipeline, n: int) -> dict:
         codes.prime([p for ex in examples for _, parts in ex for p in parts if not isinstance(p, str)])
         ids, attn, labels = collate([build_sequence(pipe.vocab, ex, codes) for ex in examples])
         logits = pipe.llm.m(input_ids=ids, attention_mask=attn).logits
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                                 ignore_index=-100)
-        out[name] = round(loss.item(), 4)
+        out[name] = round(weighted_loss(logits, labels, pipe.vocab.text_size, 1.0).item(), 4)  # plain mean CE
     return out
 
 

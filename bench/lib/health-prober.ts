@@ -9,7 +9,8 @@
  */
 import { createInterface } from 'node:readline';
 import { createInferenceClient } from '../../inference/client/client.js';
-import { now, sleep } from './stats.js';
+import { probeHealth } from './load.js';
+import { now } from './stats.js';
 
 const client = createInferenceClient({ address: process.argv[2]! });
 await client.checkHealth(); // connected before the start signal
@@ -18,14 +19,12 @@ const line = await new Promise<string>((resolve) =>
   createInterface({ input: process.stdin }).once('line', resolve),
 );
 const [durationMs, intervalMs] = line.split(' ').map(Number) as [number, number];
-const latencies: number[] = [];
 const until = now() + durationMs;
-while (now() < until) {
-  const start = now();
-  await client.checkHealth();
-  latencies.push(now() - start);
-  await sleep(intervalMs);
-}
+const latencies = await probeHealth(
+  () => client.checkHealth(),
+  () => now() >= until,
+  intervalMs,
+);
 process.stdout.write(`${JSON.stringify(latencies)}\n`);
 client.close();
 process.exit(0);

@@ -2,7 +2,7 @@
 import { collectImageResult, type InferenceClient } from '../../inference/client/client.js';
 import type { ImageJobEvent } from '../../inference/protocol/types.js';
 import { PROMPTS } from './inputs.js';
-import { now } from './stats.js';
+import { now, sleep } from './stats.js';
 
 export interface RequestTiming {
   start: number;
@@ -99,4 +99,20 @@ export async function fixedCount(
     }),
   );
   return timings;
+}
+
+/** Health-check latencies (ms): one check, then a pause of intervalMs, until `until()` says stop. */
+export async function probeHealth(
+  ask: () => Promise<unknown>,
+  until: () => boolean,
+  intervalMs: number,
+): Promise<number[]> {
+  const lat: number[] = [];
+  while (!until()) {
+    const s = now();
+    await ask();
+    lat.push(now() - s);
+    await sleep(intervalMs);
+  }
+  return lat;
 }

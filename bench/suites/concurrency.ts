@@ -140,21 +140,14 @@ async function alternate(
   rounds: number,
   seconds: number,
 ): Promise<{ low: number; high: number }> {
-  const done = new Map<number, number>([
-    [low, 0],
-    [high, 0],
-  ]);
-  const spent = new Map<number, number>([
-    [low, 0],
-    [high, 0],
-  ]);
+  const sum = { low: { done: 0, seconds: 0 }, high: { done: 0, seconds: 0 } };
   for (let r = 0; r < rounds; r++) {
-    for (const n of r % 2 === 0 ? [low, high] : [high, low]) {
-      const clients = pool.slice(0, n);
+    for (const side of r % 2 === 0 ? (['low', 'high'] as const) : (['high', 'low'] as const)) {
+      const clients = pool.slice(0, side === 'low' ? low : high);
       const { timings, elapsedMs } = await closedLoop(clients, op, seconds);
-      done.set(n, done.get(n)! + timings.filter((t) => t.ok).length);
-      spent.set(n, spent.get(n)! + elapsedMs / 1000);
+      sum[side].done += timings.filter((t) => t.ok).length;
+      sum[side].seconds += elapsedMs / 1000;
     }
   }
-  return { low: done.get(low)! / spent.get(low)!, high: done.get(high)! / spent.get(high)! };
+  return { low: sum.low.done / sum.low.seconds, high: sum.high.done / sum.high.seconds };
 }

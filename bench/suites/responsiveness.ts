@@ -9,24 +9,9 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { type BenchContext, REPO_ROOT } from '../lib/context.js';
-import { closedLoop, generateOp } from '../lib/load.js';
+import { closedLoop, generateOp, probeHealth } from '../lib/load.js';
 import { now, percentile, round, sleep } from '../lib/stats.js';
 import { floor, type SuiteResult } from '../lib/types.js';
-
-async function probeHealth(
-  ask: () => Promise<unknown>,
-  until: () => boolean,
-  intervalMs: number,
-): Promise<number[]> {
-  const lat: number[] = [];
-  while (!until()) {
-    const s = now();
-    await ask();
-    lat.push(now() - s);
-    await sleep(intervalMs);
-  }
-  return lat;
-}
 
 /** Starts the prober process; `run` then probes for durationMs and returns its latencies. */
 async function startProber(address: string) {

@@ -178,10 +178,7 @@ export async function runDecodeBatch(
           survivors.push(s);
         }
       }
-      if (survivors.length === 0) {
-        if (inbox) inbox.open = false; // waiting joiners go back to the batcher's queue
-        return;
-      }
+      if (survivors.length === 0) return;
       if (survivors.length !== live.length) {
         const keep = survivors.flatMap((s) => s.rowIndex);
         const kept = keep.map((r) => rows[r]!);
@@ -209,10 +206,9 @@ export async function runDecodeBatch(
       logits = await session.step(ids, stepMask(rows, width), positions, B);
     }
   } catch (err) {
-    if (inbox) inbox.open = false;
     for (const s of live) s.reject(err);
   } finally {
-    if (inbox) inbox.open = false;
+    if (inbox) inbox.open = false; // on every exit: nothing may join any more, waiting joiners are requeued
     session.release();
   }
 }
@@ -268,8 +264,7 @@ export class LlmBatcher {
       await runDecodeBatch(batch, session, this.padId, this.onStep, inbox);
     } finally {
       if (inbox) {
-        inbox.open = false;
-        this.inboxes.delete(inbox);
+        this.inboxes.delete(inbox); // runDecodeBatch closed it
         // streams that came too late for this batch start the next one (this slot frees right after)
         for (const e of inbox.waiting.splice(0)) this.queue.push(e);
       }

@@ -150,6 +150,12 @@ async function encoderInput(m: Loaded, pixels: Float32Array, batch: number): Pro
   return floatInput(z, [...out.dims], m.req.dtype);
 }
 
+function kvSession(sessionId: number): KvSession {
+  const s = kvSessions.get(sessionId);
+  if (!s) throw new Error(`unknown LLM session ${sessionId}`);
+  return s;
+}
+
 /** runLlm for a prefill (empty past): identical rows (e.g. the unconditional row of every image) run once. */
 async function prefillLlm(
   sessionId: number,
@@ -268,13 +274,11 @@ async function handle(req: WorkerRequest): Promise<unknown> {
         req.seqLen,
       );
     case 'llmStep': {
-      const s = kvSessions.get(req.sessionId);
-      if (!s) throw new Error(`unknown LLM session ${req.sessionId}`);
+      const s = kvSession(req.sessionId);
       return runLlm(req.sessionId, req.inputIds, req.attentionMask, req.positionIds, req.batch, 1, s.kv);
     }
     case 'llmJoin': {
-      const s = kvSessions.get(req.sessionId);
-      if (!s) throw new Error(`unknown LLM session ${req.sessionId}`);
+      const s = kvSession(req.sessionId);
       const joinId = -req.sessionId; // a scratch session for the new rows' prefill
       const logits = await prefillLlm(
         joinId,
@@ -290,8 +294,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return logits;
     }
     case 'llmKeepRows': {
-      const s = kvSessions.get(req.sessionId);
-      if (!s) throw new Error(`unknown LLM session ${req.sessionId}`);
+      const s = kvSession(req.sessionId);
       s.kv = s.kv.map((t) => dropColumns(selectRows(t, req.rows), req.dropColumns ?? 0));
       return null;
     }
