@@ -155,7 +155,7 @@ def parse_prompt(prompt: str):
     for r in RELATIONS:
         key = f" {r} "
         if key in f" {prompt} ":
-            left, right = prompt.split(key)
+            left, _, right = prompt.partition(key)  # a second relation word makes the right part fail below
             a, b = parse_prompt(left), parse_prompt(right)
             if not a or not b or len(a[0]) != 1 or len(b[0]) != 1:
                 return None

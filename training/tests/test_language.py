@@ -42,3 +42,9 @@ def test_questions_and_edits_are_consistent():
             if e:
                 instr, after = e
                 assert after != scene and instr.split()[0] in ("make", "remove", "add", "move")
+
+
+def test_parse_prompt_refuses_text_with_two_relations_instead_of_raising():
+    # an untrained model's caption can repeat a relation; eval must score it wrong, not crash
+    text = "a red circle to the left of a blue square to the left of a green triangle"
+    assert parse_prompt(text) is None
