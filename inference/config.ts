@@ -32,6 +32,7 @@ const serverSchema = z
     MAX_QUEUE: int(1, 10_000, 32),
     MODEL_WORKERS: int(0, 64, 0),
     INTRA_OP_THREADS: int(0, 256, 0),
+    MODEL_WORKER_NICE: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(19).optional()),
     MAX_IMAGE_BYTES: int(1024, 512 * MiB, 20 * MiB),
     MAX_IMAGE_PIXELS: int(64, 1_000_000_000, 40_000_000),
     MAX_PROMPT_CHARS: int(1, 100_000, 1000),
@@ -59,6 +60,8 @@ export interface ServerConfig {
   /** Model worker threads per package and ORT intra-op threads per session; undefined = the runtime's layout. */
   workers?: number;
   intraOpThreads?: number;
+  /** Linux niceness of the model worker threads; undefined = the runtime's layout, 0 = unchanged. */
+  workerNiceness?: number;
   limits: {
     maxImageBytes: number;
     maxImagePixels: number;
@@ -104,6 +107,7 @@ export function loadServerConfig(env: Env = readEnvironment()): Readonly<ServerC
     maxQueue: e.MAX_QUEUE,
     workers: e.MODEL_WORKERS || undefined,
     intraOpThreads: e.INTRA_OP_THREADS || undefined,
+    workerNiceness: e.MODEL_WORKER_NICE,
     limits: Object.freeze({
       maxImageBytes: e.MAX_IMAGE_BYTES,
       maxImagePixels: e.MAX_IMAGE_PIXELS,

@@ -52,7 +52,10 @@ async function main(): Promise<void> {
     executionProvider: config.executionProvider,
     maxQueue: config.maxQueue,
     workers: config.workers,
-    ...(config.intraOpThreads ? { sessionTuning: { intraOpThreads: config.intraOpThreads } } : {}),
+    sessionTuning: {
+      ...(config.intraOpThreads ? { intraOpThreads: config.intraOpThreads } : {}),
+      ...(config.workerNiceness !== undefined ? { niceness: config.workerNiceness } : {}),
+    },
   });
   loading.catch(() => {}); // reported below, after the server is up
   const server = await startServer({ config, models: loading, log }).catch((err) =>

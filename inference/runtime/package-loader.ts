@@ -33,7 +33,16 @@ export interface WorkerLayout {
   workers: number;
   intraOpThreads?: number; // undefined: ORT's choice
   wideDenoiserThreads?: number; // first worker also opens a denoiser on this many threads (worker-protocol.ts)
+  niceness?: number; // Linux niceness of the worker threads (worker-protocol.ts SessionTuning.niceness)
 }
+
+/**
+ * CPU model workers run at this niceness: with both cores busy with model steps, the main thread (health
+ * checks, stream events, the sampling between steps) otherwise waits its turn in the run queue. Measured
+ * (BENCHMARKS.md, session 5): health p99 under 16 streaming clients 15.9-20.1 ms against 14.8-32 ms at 0,
+ * and no loss of throughput (the main thread's sampling is on the workers' critical path too).
+ */
+const CPU_WORKER_NICENESS = 10;
 
 /**
  * CPU: two model workers with the cores shared between them (one ORT thread each on 2 cores). Measured
@@ -52,6 +61,7 @@ export function defaultWorkerLayout(
     workers,
     intraOpThreads: Math.max(1, Math.floor(cores / workers)),
     ...(workers > 1 ? { wideDenoiserThreads: cores } : {}),
+    niceness: CPU_WORKER_NICENESS,
   };
 }
 
@@ -107,6 +117,7 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
   const tuning: SessionTuning = {
     intraOpThreads: layout.intraOpThreads,
     wideDenoiserThreads: layout.wideDenoiserThreads,
+    niceness: layout.niceness,
     ...opts.sessionTuning,
   };
   const workers = Array.from(

@@ -20,6 +20,13 @@ export interface SessionTuning {
    * cores instead of one. 0 or unset: none.
    */
   wideDenoiserThreads?: number;
+  /**
+   * Linux niceness (0-19) of the worker thread and of the ORT threads it starts. Model steps are throughput
+   * work; the main thread (gRPC: health checks, cancellations, stream events, sampling) should get a core
+   * as soon as it wakes. 0 or unset: unchanged. Ignored on other platforms, where it would apply to the
+   * whole process.
+   */
+  niceness?: number;
 }
 
 export interface LoadRequest {

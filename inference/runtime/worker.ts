@@ -2,6 +2,7 @@
  * Model worker thread: owns the ONNX sessions of one package and the KV caches of its LLM batch
  * sessions (they never leave this thread). Started through worker-entry.mjs.
  */
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { GraphSession, OrtTensor } from './ort-backend.js';
@@ -49,7 +50,17 @@ interface KvSession {
 let model: Loaded | undefined;
 const kvSessions = new Map<number, KvSession>();
 
+/**
+ * Lowers this thread's CPU priority before any session (and its ORT threads, which inherit it) exists.
+ * On Linux, setpriority(PRIO_PROCESS, 0) acts on the calling thread only.
+ */
+function lowerPriority(niceness: number | undefined): void {
+  if (!niceness || process.platform !== 'linux') return;
+  setPriority(niceness);
+}
+
 async function load(req: LoadRequest): Promise<LoadResult> {
+  lowerPriority(req.tuning?.niceness);
   const open = async (file: string, tuning = req.tuning) => {
     try {
       return await openGraph(join(req.dir, file), req.provider, tuning);

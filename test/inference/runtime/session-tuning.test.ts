@@ -2,6 +2,7 @@
  * LoadOptions.sessionTuning (ORT intra-op threads / spinning) changes only speed: the same package gives the
  * same images and tokens with any setting.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { splitDenoiseInput } from '../../../inference/runtime/batched-model.js';
@@ -86,14 +87,54 @@ describe('wide denoiser', () => {
   });
 });
 
+/** Niceness of every thread of this process, by thread id (Linux /proc). */
+function threadNiceness(): Map<number, number> {
+  return new Map(
+    readdirSync('/proc/self/task').map((tid) => {
+      // fields after the command name (which may contain spaces): state is 3rd, nice is 19th
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return [Number(tid), Number(fields[16])];
+    }),
+  );
+}
+
+describe.runIf(process.platform === 'linux')('worker niceness', () => {
+  it('lowers the priority of the model worker threads and of no other thread', async () => {
+    const before = threadNiceness();
+    const rt = await loadModelPackage(dir, {
+      executionProvider: 'cpu',
+      workers: 2,
+      sessionTuning: { niceness: 7, wideDenoiserThreads: 2 },
+    });
+    try {
+      const after = threadNiceness();
+      const niced = [...after].filter(([, n]) => n === 7).map(([tid]) => tid);
+      // two worker threads, plus the ORT pool thread the wide denoiser session started from one of them
+      expect(niced.length).toBeGreaterThanOrEqual(2);
+      for (const tid of niced) expect(before.has(tid)).toBe(false); // only threads the workers made
+      expect(after.get(process.pid)).toBe(before.get(process.pid)); // the main thread is untouched
+      // and the model still works
+      expect((await rt.generate('a red circle', 1, params({ seed: 1n }), ctx())).length).toBe(1);
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
 describe('worker layout', () => {
   it('shares the cores between two workers on CPU and uses one worker on a GPU', () => {
-    expect(defaultWorkerLayout('cpu', 2)).toEqual({ workers: 2, intraOpThreads: 1, wideDenoiserThreads: 2 });
-    expect(defaultWorkerLayout('cpu', 1)).toEqual({ workers: 1, intraOpThreads: 1 });
+    expect(defaultWorkerLayout('cpu', 2)).toEqual({
+      workers: 2,
+      intraOpThreads: 1,
+      wideDenoiserThreads: 2,
+      niceness: 10,
+    });
+    expect(defaultWorkerLayout('cpu', 1)).toEqual({ workers: 1, intraOpThreads: 1, niceness: 10 });
     expect(defaultWorkerLayout('cpu', 16)).toEqual({
       workers: 2,
       intraOpThreads: 8,
       wideDenoiserThreads: 16,
+      niceness: 10,
     });
     expect(defaultWorkerLayout('cuda', 16)).toEqual({ workers: 1 });
   });

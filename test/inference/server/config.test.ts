@@ -24,6 +24,15 @@ describe('server config', () => {
     expect(() => loadServerConfig({ MAX_QUEUE: 'many' })).toThrow(/MAX_QUEUE/);
     expect(() => loadServerConfig({ INFERENCE_LISTEN: 'localhost' })).toThrow(/INFERENCE_LISTEN.*host:port/);
     expect(() => loadServerConfig({ TLS_CERT: '/x.pem' })).toThrow(/TLS_CERT and TLS_KEY/);
+    expect(() => loadServerConfig({ MODEL_WORKER_NICE: '20' })).toThrow(/MODEL_WORKER_NICE/);
+    expect(() => loadServerConfig({ MODEL_WORKER_NICE: '-5' })).toThrow(/MODEL_WORKER_NICE/);
+  });
+
+  it('leaves the worker niceness to the runtime unless it is set (0 keeps the priority)', () => {
+    expect(loadServerConfig({}).workerNiceness).toBeUndefined();
+    expect(loadServerConfig({ MODEL_WORKER_NICE: '' }).workerNiceness).toBeUndefined();
+    expect(loadServerConfig({ MODEL_WORKER_NICE: '0' }).workerNiceness).toBe(0);
+    expect(loadServerConfig({ MODEL_WORKER_NICE: '15' }).workerNiceness).toBe(15);
   });
 
   it('reads TLS and token', () => {
