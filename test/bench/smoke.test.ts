@@ -52,6 +52,9 @@ describe('npm run bench -- --smoke', () => {
     }
     const serving = data.serving!.rows as { rpc: string; overheadPct: number }[];
     expect(serving.map((r) => r.rpc)).toEqual(['caption', 'generate']);
+    const path = data.serving!.servingPath as { rpc: string; grpcMs: number; fixedCostMs: number }[];
+    expect(path.map((r) => r.rpc)).toEqual(['caption', 'generate']);
+    for (const r of path) expect(r.grpcMs).toBeGreaterThan(0);
     const graphs = data.stages!.graphs as { call: string; pureRunMs: number; mflops: number }[];
     expect(graphs.map((g) => g.call)).toEqual(['encode', 'llmPrefill', 'llmStep', 'denoise']);
     for (const g of graphs) expect(g.mflops).toBeGreaterThan(0);
