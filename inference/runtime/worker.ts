@@ -19,6 +19,7 @@ import {
   selectRows,
 } from './ort-backend.js';
 import { distinctRows, takeRows } from './row-dedup.js';
+import { createGcHint } from './worker-gc.js';
 import {
   type Envelope,
   type LoadRequest,
@@ -49,6 +50,8 @@ interface KvSession {
 
 let model: Loaded | undefined;
 const kvSessions = new Map<number, KvSession>();
+/** After a batch ends its KV copies are garbage: collect them (worker-gc.ts), at most once a second. */
+const collectGarbage = createGcHint(1000);
 
 /**
  * Lowers this thread's CPU priority before any session (and its ORT threads, which inherit it) exists.
@@ -311,6 +314,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     }
     case 'llmRelease':
       kvSessions.delete(req.sessionId);
+      collectGarbage();
       return null;
   }
 }
