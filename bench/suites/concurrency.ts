@@ -15,8 +15,11 @@ import { captionOp, closedLoop, generateOp, type Op } from '../lib/load.js';
 import { now, percentile, round } from '../lib/stats.js';
 import { type Floor, floor, type SuiteResult } from '../lib/types.js';
 
-/** The worker layout before (one worker, ORT's threads), against the server's current default layout. */
-const BEFORE = { workers: 1, intraOpThreads: 0, spinning: false };
+/**
+ * The worker layout before (one worker, ORT's threads, at normal priority), against the server's current
+ * default layout.
+ */
+const BEFORE = { workers: 1, intraOpThreads: 0, spinning: false, niceness: 0 };
 
 export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> {
   const t0 = now();
