@@ -33,12 +33,14 @@ class SceneCodes:
 
     @torch.no_grad()
     def prime(self, scenes) -> None:
+        if len(self.memo) > self.limit:
+            # before choosing what to encode: clearing after it dropped codes this batch still needed (a run
+            # died with a KeyError ~5,900 steps after a resume, session 5)
+            self.memo.clear()
         todo = list({scene_key(s): s for s in scenes if scene_key(s) not in self.memo}.values())
         if not todo:
             return
         codes = self.tok.encode(to_tensor([render(s, self.tok.cfg.image_size) for s in todo]))
-        if len(self.memo) > self.limit:
-            self.memo.clear()
         for s, c in zip(todo, codes.tolist()):
             self.memo[scene_key(s)] = c
 

@@ -37,3 +37,22 @@ def test_weighted_loss_scales_text_targets_only():
     text = ce[[0, 4]].sum()
     image = ce[[1, 3, 5]].sum()
     assert torch.allclose(weighted_loss(logits, labels, 5, 3.0), (3 * text + image) / (3 * 2 + 3))
+
+
+def test_scene_codes_keep_every_code_a_batch_needs_when_the_memo_is_cleared():
+    from types import SimpleNamespace
+
+    from ddt.world import random_scene, scene_key
+    from train_llm import SceneCodes
+
+    encoded = []
+    fake_tokenizer = SimpleNamespace(cfg=SimpleNamespace(image_size=32),
+                                     encode=lambda x: encoded.append(len(x)) or torch.zeros(len(x), 4, dtype=torch.long))
+    rng = random.Random(5)
+    scenes = list({scene_key(s): s for s in (random_scene(rng) for _ in range(20))}.values())[:5]
+    assert len(scenes) == 5
+    codes = SceneCodes(fake_tokenizer, limit=3)
+    codes.prime(scenes[:4])  # the memo now holds more than its limit
+    codes.prime([scenes[0], scenes[4]])  # one remembered scene, one new: the memo is cleared first
+    assert codes(scenes[0]) == [0, 0, 0, 0] and codes(scenes[4]) == [0, 0, 0, 0]
+    assert encoded == [4, 2]
