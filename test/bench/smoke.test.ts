@@ -3,11 +3,12 @@
  * tiny package and writes a report of the expected shape. Numbers are not checked (CI machines vary);
  * floors are benchmarks, not tests.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../bench/lib/types.js';
 
@@ -20,10 +21,21 @@ const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run bench -- --smoke', () => {
-  it('runs every suite and writes a structured report', () => {
+  it('runs every suite and writes a structured report', async () => {
     const args = ['--import', 'tsx', 'bench/main.ts', '--smoke', '--quiet', '--package', pkg, '--out', out];
     if (!hasPython) args.push('--run', 'none'); // the PyTorch reference needs the training venv
-    const res = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 90_000 });
+    // asynchronously: a synchronous child blocks this worker's event loop, and vitest's 60 s RPC timeout
+    // to the main process then fires as an unhandled error on a loaded machine (session 5)
+    const res = await promisify(execFile)(process.execPath, args, {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 90_000,
+    })
+      .then(() => ({ status: 0, stderr: '' }))
+      .catch((err: { code?: number; stderr?: string }) => ({
+        status: err.code ?? 1,
+        stderr: err.stderr ?? String(err),
+      }));
     expect(res.status, res.stderr).toBe(0);
 
     const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchReport;
