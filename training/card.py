@@ -63,9 +63,12 @@ def build(out: Path, hardware: str, notes: str) -> str:
         if "t2i" in ev:
             t = ev["t2i"]
             lines.append(f"- Text-to-image fully right: overall {mark(t['overall'], FLOORS['t2i_overall'])}")
+            distinct = ev.get("t2i_distinct_prompts", {})
             for k, v in t.items():
                 if k != "overall":
-                    lines.append(f"  - {k}: {mark(v, FLOORS['t2i_category'])}")
+                    d = distinct.get(k)
+                    of = f" (over {d} distinct held-out prompt{'s' if d != 1 else ''})" if d else ""
+                    lines.append(f"  - {k}: {mark(v, FLOORS['t2i_category'])}{of}")
         if "caption_exact" in ev:
             lines.append(f"- Captions fully right: {mark(ev['caption_exact'], FLOORS['caption'])}")
             if "caption_by_objects" in ev:
