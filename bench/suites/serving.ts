@@ -6,7 +6,11 @@
  * time - 1 (median of paired runs): protobuf, HTTP/2 on loopback, the handlers, events and logging.
  * The model-only time (runtime call alone) is reported beside it.
  */
-import { collectImageResult, createInferenceClient } from '../../inference/client/client.js';
+import {
+  collectImageResult,
+  createInferenceClient,
+  type InferenceClient,
+} from '../../inference/client/client.js';
 import { loadServerConfig, type ServerConfig } from '../../inference/config.js';
 import type { GeneratedImage, ModelRuntime, RgbImage } from '../../inference/runtime/api.js';
 import { decodeInputImage } from '../../inference/server/image-input.js';
@@ -41,6 +45,36 @@ async function alternate(op: Op, warmup: number, repeats: number): Promise<Recor
   return times;
 }
 
+/** A server in this process on `runtime`, with a client; production logs formatted but not printed. */
+async function startLocal(config: ServerConfig, name: string, runtime: ModelRuntime) {
+  const log = createLogger({ level: 'info', write: () => {} });
+  const server = await startServer({ config, models: new Map([[name, runtime]]), log });
+  await server.ready;
+  const client = createInferenceClient({ address: `127.0.0.1:${server.port}` });
+  return {
+    client,
+    close: async () => {
+      client.close();
+      await server.shutdown();
+    },
+  };
+}
+
+/** The benchmark's two requests through a client. */
+function grpcCalls(client: InferenceClient, png: Buffer, prompt: string) {
+  return {
+    caption: () => client.caption({ image: { data: png, mime_type: 'image/png' } }),
+    generate: () =>
+      collectImageResult(client.generate({ prompt, num_images: 1, seed: SEED.toString(), previews: false })),
+  };
+}
+
+/** The request's work outside the model, as the server does it: decode the input, encode the output. */
+interface PngWork {
+  decode: () => Promise<RgbImage>;
+  encode: (image: RgbImage) => Promise<unknown>;
+}
+
 /**
  * The serving path alone: a server whose runtime returns a stored result at once, so a call's time is
  * protobuf, HTTP/2 on loopback, the handlers and the PNG work only. Its ms over the in-process work is the
@@ -50,50 +84,29 @@ async function measureServingPath(
   runtime: ModelRuntime,
   name: string,
   config: ServerConfig,
-  ops: Record<'caption' | 'generate', Op>,
-  picture: { rgb: RgbImage; png: Buffer },
+  stored: { text: string; images: GeneratedImage[] },
+  request: { png: Buffer; prompt: string; work: PngWork },
   warmup: number,
   repeats: number,
 ) {
-  const text = await ops.caption.model();
-  const images = await ops.generate.model();
   const instant: ModelRuntime = Object.create(runtime);
-  instant.caption = async () => text as string;
-  instant.generate = async () => images as GeneratedImage[];
-  const log = createLogger({ level: 'info', write: () => {} });
-  const server = await startServer({ config, models: new Map([[name, instant]]), log });
-  await server.ready;
-  const client = createInferenceClient({ address: `127.0.0.1:${server.port}` });
+  instant.caption = async () => stored.text;
+  instant.generate = async () => stored.images;
+  const local = await startLocal(config, name, instant);
   try {
-    const stubbed: Record<'caption' | 'generate', Op> = {
-      caption: {
-        ...ops.caption,
-        model: async () => text,
-        grpc: () => client.caption({ image: { data: picture.png, mime_type: 'image/png' } }),
-      },
+    const grpc = grpcCalls(local.client, request.png, request.prompt);
+    // the in-process side must not run the model either: decode (Caption) or encode (Generate) only
+    const ops: Record<'caption' | 'generate', Op> = {
+      caption: { model: async () => stored.text, direct: request.work.decode, grpc: grpc.caption },
       generate: {
-        ...ops.generate,
-        model: async () => images,
-        grpc: () =>
-          collectImageResult(
-            client.generate({ prompt: PROMPTS[1]!, num_images: 1, seed: SEED.toString(), previews: false }),
-          ),
+        model: async () => stored.images,
+        direct: () => request.work.encode(stored.images[0]!.image),
+        grpc: grpc.generate,
       },
     };
     const rows = [];
-    for (const [rpc, op] of Object.entries(stubbed)) {
-      // the in-process side must not run the model either: decode (Caption) or encode (Generate) only
-      const direct: Op['direct'] =
-        rpc === 'caption'
-          ? () =>
-              decodeInputImage(
-                { data: picture.png, mime_type: 'image/png' },
-                'image',
-                picture.rgb.width,
-                config.limits,
-              )
-          : () => encodeImage((images as GeneratedImage[])[0]!.image, 'OUTPUT_FORMAT_PNG');
-      const times = await alternate({ ...op, direct }, warmup, repeats);
+    for (const [rpc, op] of Object.entries(ops)) {
+      const times = await alternate(op, warmup, repeats);
       rows.push({
         rpc,
         repeats,
@@ -104,8 +117,7 @@ async function measureServingPath(
     }
     return rows;
   } finally {
-    client.close();
-    await server.shutdown();
+    await local.close();
   }
 }
 
@@ -117,36 +129,30 @@ export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
     LOG_LEVEL: 'info',
     INFERENCE_TOKEN: '',
   });
-  // Production logs one line per call at info; format them as it would, but do not print them.
-  const log = createLogger({ level: 'info', write: () => {} });
-  const server = await startServer({ config, models: new Map([[manifest.name, runtime]]), log });
-  await server.ready;
-  const client = createInferenceClient({ address: `127.0.0.1:${server.port}` });
+  const local = await startLocal(config, manifest.name, runtime);
   try {
     const { rgb, png } = await testPicture(manifest.image.size);
     const params = defaultParams(runtime, SEED);
     const prompt = PROMPTS[1]!;
-    const size = manifest.image.size;
-    const ops = {
+    const work: PngWork = {
+      decode: () =>
+        decodeInputImage({ data: png, mime_type: 'image/png' }, 'image', manifest.image.size, config.limits),
+      encode: (image) => encodeImage(image, 'OUTPUT_FORMAT_PNG'),
+    };
+    const grpc = grpcCalls(local.client, png, prompt);
+    const ops: Record<'caption' | 'generate', Op> = {
       caption: {
         model: () => runtime.caption(rgb, jobContext()),
-        direct: async () =>
-          runtime.caption(
-            await decodeInputImage({ data: png, mime_type: 'image/png' }, 'image', size, config.limits),
-            jobContext(),
-          ),
-        grpc: () => client.caption({ image: { data: png, mime_type: 'image/png' } }),
+        direct: async () => runtime.caption(await work.decode(), jobContext()),
+        grpc: grpc.caption,
       },
       generate: {
         model: () => runtime.generate(prompt, 1, params, jobContext()),
         direct: async () => {
           const [image] = await runtime.generate(prompt, 1, params, jobContext());
-          return encodeImage(image!.image, 'OUTPUT_FORMAT_PNG');
+          return work.encode(image!.image);
         },
-        grpc: () =>
-          collectImageResult(
-            client.generate({ prompt, num_images: 1, seed: SEED.toString(), previews: false }),
-          ),
+        grpc: grpc.generate,
       },
     };
     const { repeats, warmup } = ctx.sizes.serving;
@@ -166,12 +172,16 @@ export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
       });
       ctx.log(`serving: ${name} done`);
     }
+    const stored = {
+      text: await runtime.caption(rgb, jobContext()),
+      images: await runtime.generate(prompt, 1, params, jobContext()),
+    };
     const servingPath = await measureServingPath(
       runtime,
       manifest.name,
       config,
-      ops,
-      { rgb, png },
+      stored,
+      { png, prompt, work },
       warmup,
       repeats,
     );
@@ -203,7 +213,6 @@ export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
       ],
     };
   } finally {
-    client.close();
-    await server.shutdown();
+    await local.close();
   }
 }
