@@ -81,13 +81,18 @@ def save_reveal(pipe: Pipeline, path: Path, steps: int) -> None:
     Image.fromarray(grid).resize((grid.shape[1] * 3, grid.shape[0] * 3), Image.NEAREST).save(path)
 
 
+def t2i_eval_prompts(category: str, n: int) -> list[str]:
+    """The category's n held-out prompt draws, the same on every run."""
+    rng = random.Random(zlib.crc32(category.encode()) % 1000 + 17)  # not hash(): salted per process
+    return [t2i_prompt(rng, train=False, category=category)[0] for _ in range(n)]
+
+
 def eval_t2i(pipe: Pipeline, n: int, sp: Sampling) -> dict:
     torch.manual_seed(0)  # the decoder's noise: the same figures on every run
     out = {}
     all_ok = []
     for cat in T2I_CATEGORIES:
-        rng = random.Random(zlib.crc32(cat.encode()) % 1000 + 17)  # not hash(): salted per process
-        prompts = [t2i_prompt(rng, train=False, category=cat)[0] for _ in range(n)]
+        prompts = t2i_eval_prompts(cat, n)
         _, imgs = pipe.generate(prompts, sp, seeds_for(100, n), fast_noise=True)
         ok = [prompt_satisfied(cat, p, detect(im)) for p, im in zip(prompts, imgs)]
         out[cat] = round(sum(ok) / n, 3)
@@ -100,11 +105,7 @@ def t2i_distinct_prompts(n: int) -> dict:
     """How many different prompts each category's n draws hold: the held-out prompt sets of the small
     categories are tiny (one prompt for "single", two for "colour"), and greedy decoding answers a repeated
     prompt the same way, so a category's score moves in steps of 1 / (distinct prompts), not 1 / n."""
-    out = {}
-    for cat in T2I_CATEGORIES:
-        rng = random.Random(zlib.crc32(cat.encode()) % 1000 + 17)  # the draws eval_t2i makes
-        out[cat] = len({t2i_prompt(rng, train=False, category=cat)[0] for _ in range(n)})
-    return out
+    return {cat: len(set(t2i_eval_prompts(cat, n))) for cat in T2I_CATEGORIES}
 
 
 def caption_matches(text: str, scene: Scene) -> bool:
@@ -184,7 +185,7 @@ def eval_loss(pipe: Pipeline, n: int) -> dict:
         sets["edit"].append([("user", [scene, instr]), ("assistant", [after])])
     out = {}
     for name, examples in sets.items():
-        codes.prime([p for ex in examples for _, parts in ex for p in parts if not isinstance(p, str)])
+        codes.prime_examples(examples)
         ids, attn, labels = collate([build_sequence(pipe.vocab, ex, codes) for ex in examples])
         logits = pipe.llm.m(input_ids=ids, attention_mask=attn).logits
         out[name] = round(weighted_loss(logits, labels, pipe.vocab.text_size, 1.0).item(), 4)  # plain mean CE

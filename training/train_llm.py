@@ -44,6 +44,10 @@ class SceneCodes:
         for s, c in zip(todo, codes.tolist()):
             self.memo[scene_key(s)] = c
 
+    def prime_examples(self, examples) -> None:
+        """prime() with every scene the examples' turns show."""
+        self.prime([p for ex in examples for _, parts in ex for p in parts if not isinstance(p, str)])
+
     def __call__(self, scene) -> list[int]:
         return self.memo[scene_key(scene)]
 
@@ -61,7 +65,7 @@ def length_buckets(rng, n, vocab, codes: SceneCodes, mix: TaskMix, pool: int = 4
     about half of every step."""
     while True:
         exs = [sample_example(rng, mix) for _ in range(n * pool)]
-        codes.prime([p for ex in exs for _, parts in ex for p in parts if not isinstance(p, str)])
+        codes.prime_examples(exs)
         seqs = sorted((build_sequence(vocab, ex, codes) for ex in exs), key=lambda s: len(s[0]))
         batches = [seqs[i * n:(i + 1) * n] for i in range(pool)]
         rng.shuffle(batches)
