@@ -45,7 +45,7 @@ def build(out: Path, hardware: str, notes: str) -> str:
         "branch for classifier-free guidance.",
         "- Data: the procedural shapes world (training/ddt/world.py), mixture of text-to-image, captioning, VQA, "
         "editing and 2-3 turn chat. Compositions whose text (prompts) or scene (captions, VQA, edits) hashes into "
-        "the held-out 10 % are never trained on; every number below is measured on them.",
+        "the held-out 10 % are never trained on; every acceptance figure below is measured on them.",
         "",
         "## Training",
         f"- Hardware: {hardware}.",
@@ -69,6 +69,12 @@ def build(out: Path, hardware: str, notes: str) -> str:
                     d = distinct.get(k)
                     of = f" (over {d} distinct held-out prompt{'s' if d != 1 else ''})" if d else ""
                     lines.append(f"  - {k}: {mark(v, FLOORS['t2i_category'])}{of}")
+        if "t2i_trained" in ev:
+            t, d = ev["t2i_trained"], ev.get("t2i_trained_distinct_prompts", {})
+            lines.append("- Not acceptance, for comparing checkpoints: text-to-image on prompts it trained on, "
+                         f"overall {t['overall']:.3f}; " + ", ".join(
+                             f"{k} {v:.3f} ({d[k]} prompts)" if k in d else f"{k} {v:.3f}"
+                             for k, v in t.items() if k != "overall"))
         if "caption_exact" in ev:
             lines.append(f"- Captions fully right: {mark(ev['caption_exact'], FLOORS['caption'])}")
             if "caption_by_objects" in ev:

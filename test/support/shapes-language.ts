@@ -19,8 +19,11 @@ export type Relation = (typeof RELATIONS)[number];
 
 export const plural = (shape: string): string => `${shape}s`;
 
-export function countWord(n: number, article = true): string {
-  return n === 1 && article ? 'a' : NUMBERS[n]!;
+/** The indefinite article before `nextWord` ("an orange circle", "a red circle"). */
+export const indefinite = (nextWord: string): string => ('aeiou'.includes(nextWord[0] ?? 'x') ? 'an' : 'a');
+
+export function countWord(n: number, article = true, nextWord = ''): string {
+  return n === 1 && article ? indefinite(nextWord) : NUMBERS[n]!;
 }
 
 const joinAnd = (parts: string[]) => parts.join(' and ');
@@ -36,7 +39,9 @@ export function groups(scene: Scene): Map<string, Obj[]> {
 }
 
 export function nounPhrase(colour: string | null, shape: string, n: number): string {
-  return [countWord(n), ...(colour ? [colour] : []), n === 1 ? shape : plural(shape)].join(' ');
+  return [countWord(n, true, colour ?? shape), ...(colour ? [colour] : []), n === 1 ? shape : plural(shape)].join(
+    ' ',
+  );
 }
 
 /** Every object with colour, shape and position, grouped and counted (the training captions). */
@@ -119,7 +124,11 @@ export function parsePrompt(prompt: string): PromptSpec | null {
     const nw = words[i]!;
     const colour = words[i + 1] ?? '';
     const shapeWord = words[i + 2] ?? '';
-    const n = nw === 'a' || nw === 'one' ? 1 : NUMBERS.indexOf(nw as (typeof NUMBERS)[number]);
+    // "a" is also accepted before a vowel: models trained before session 6 wrote "a orange circle"
+    const n =
+      nw === 'a' || nw === 'one' || (nw === 'an' && indefinite(colour) === 'an')
+        ? 1
+        : NUMBERS.indexOf(nw as (typeof NUMBERS)[number]);
     if (n < 1 || !COLOUR_NAMES.includes(colour as Colour)) return null;
     const base = n > 1 && shapeWord.endsWith('s') ? shapeWord.slice(0, -1) : shapeWord;
     if (!SHAPES.includes(base as Shape)) return null;

@@ -104,6 +104,13 @@ describe('shapes world language (port of training/ddt/language.py)', () => {
     ).toBe(false);
     expect(captionNamesObjects('three green triangles', scene)).toBe(false);
     expect(parsePrompt('a purple banana')).toBeNull();
+    // "an" before a vowel; "a orange" (what models before session 6 wrote) still reads, "an red" does not
+    const orange = sceneFromKey('0:orange:circle;4:red:square');
+    expect(caption(orange)).toBe('an orange circle at the top left and a red square at the center');
+    expect(captionNamesObjects('a orange circle at the top left and a red square at the center', orange)).toBe(
+      true,
+    );
+    expect(parsePrompt('an red circle')).toBeNull();
   });
 
   it('answers counting questions like the Python', () => {

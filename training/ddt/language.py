@@ -21,8 +21,13 @@ def plural(shape: str) -> str:
     return shape + "s"
 
 
-def count_word(n: int, article: bool = True) -> str:
-    return "a" if (n == 1 and article) else NUMBERS[n]
+def indefinite(next_word: str) -> str:
+    """The indefinite article before next_word ("an orange circle", "a red circle")."""
+    return "an" if next_word[:1] in "aeiou" else "a"
+
+
+def count_word(n: int, article: bool = True, next_word: str = "") -> str:
+    return indefinite(next_word) if (n == 1 and article) else NUMBERS[n]
 
 
 def join_and(parts: list[str]) -> str:
@@ -38,7 +43,7 @@ def groups(scene: Scene) -> "OrderedDict[tuple[str, str], list[Obj]]":
 
 
 def noun_phrase(colour: str | None, shape: str, n: int) -> str:
-    words = [count_word(n)] + ([colour] if colour else []) + [shape if n == 1 else plural(shape)]
+    words = [count_word(n, next_word=colour or shape)] + ([colour] if colour else []) + [shape if n == 1 else plural(shape)]
     return " ".join(words)
 
 
@@ -170,7 +175,9 @@ def parse_prompt(prompt: str):
         if i + 2 >= len(words) + 0 and i + 2 > len(words):
             return None
         nw, colour, shape = words[i], words[i + 1] if i + 1 < len(words) else "", words[i + 2] if i + 2 < len(words) else ""
-        n = 1 if nw in ("a", "one") else (NUMBERS.index(nw) if nw in NUMBERS else -1)
+        # "a" is also accepted before a vowel: models trained before session 6 wrote "a orange circle"
+        n = 1 if nw in ("a", "one") or (nw == "an" and indefinite(colour) == "an") else (
+            NUMBERS.index(nw) if nw in NUMBERS else -1)
         if n < 1 or colour not in COLOUR_NAMES:
             return None
         base = shape[:-1] if n > 1 and shape.endswith("s") else shape
@@ -249,10 +256,10 @@ def sample_question(rng: random.Random, scene: Scene, family: str) -> tuple[str,
     if family == "exists":
         if rng.random() < 0.5:
             o = rng.choice(scene)
-            return f"is there a {o.colour} {o.shape}", "yes"
+            return f"is there {indefinite(o.colour)} {o.colour} {o.shape}", "yes"
         col, sh = rng.choice(COLOUR_NAMES), rng.choice(SHAPES)
         present = any((o.colour, o.shape) == (col, sh) for o in scene)
-        return f"is there a {col} {sh}", "yes" if present else "no"
+        return f"is there {indefinite(col)} {col} {sh}", "yes" if present else "no"
     raise ValueError(family)
 
 
@@ -272,7 +279,7 @@ def sample_edit(rng: random.Random, scene: Scene, kind: str) -> tuple[str, Scene
         return f"make {ref} {col}", make_scene(rest + [Obj(o.cell, col, o.shape)])
     if kind == "reshape":
         sh = rng.choice([s for s in SHAPES if s != o.shape])
-        return f"make {ref} a {sh}", make_scene(rest + [Obj(o.cell, o.colour, sh)])
+        return f"make {ref} {indefinite(sh)} {sh}", make_scene(rest + [Obj(o.cell, o.colour, sh)])
     if kind == "remove":
         if len(scene) < 2:
             return None
@@ -282,7 +289,7 @@ def sample_edit(rng: random.Random, scene: Scene, kind: str) -> tuple[str, Scene
             return None
         cell = rng.choice(empty)
         col, sh = rng.choice(COLOUR_NAMES), rng.choice(SHAPES)
-        return f"add a {col} {sh} at the {POSITIONS[cell]}", make_scene(list(scene) + [Obj(cell, col, sh)])
+        return f"add {indefinite(col)} {col} {sh} at the {POSITIONS[cell]}", make_scene(list(scene) + [Obj(cell, col, sh)])
     if kind == "move":
         cell = rng.choice(empty)
         return f"move {ref} to the {POSITIONS[cell]}", make_scene(rest + [Obj(cell, o.colour, o.shape)])
@@ -296,7 +303,7 @@ def all_words() -> list[str]:
                   CAPTION_INSTRUCTIONS, POSITIONS):
         for phrase in group:
             words.update(phrase.split())
-    words.update("a at the and how many are there what colour is shape where it make remove add move to yes no"
+    words.update("a an at the and how many are there what colour is shape where it make remove add move to yes no"
                  .split())
     words.update("nothing image of color please now can you".split())
     return sorted(words)

@@ -8,6 +8,7 @@ docs/model-package.md.
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from dataclasses import dataclass
 from typing import Callable
@@ -57,8 +58,9 @@ def parse_weights(spec: str, known: tuple[str, ...], base: tuple[tuple[str, floa
 
 
 def held_out(text: str) -> bool:
-    """Compositions reserved for evaluation: never trained on."""
-    return zlib.crc32(text.encode()) % 10 == 0
+    """Compositions reserved for evaluation: never trained on. Hashed with "an" written "a", as the text was
+    before session 6, so that the grammatical "an orange circle" did not move any composition across the split."""
+    return zlib.crc32(re.sub(r"\ban\b", "a", text).encode()) % 10 == 0
 
 
 def train_scene(rng: random.Random, n: int | None = None) -> Scene:

@@ -48,3 +48,20 @@ def test_parse_prompt_refuses_text_with_two_relations_instead_of_raising():
     # an untrained model's caption can repeat a relation; eval must score it wrong, not crash
     text = "a red circle to the left of a blue square to the left of a green triangle"
     assert parse_prompt(text) is None
+
+
+def test_an_before_a_vowel_and_both_articles_parse():
+    scene = make_scene([Obj(0, "orange", "circle"), Obj(4, "red", "square")])
+    assert caption(scene) == "an orange circle at the top left and a red square at the center"
+    assert parse_prompt("a orange circle") == parse_prompt("an orange circle")  # old models wrote "a orange"
+    assert parse_prompt("an red circle") is None
+
+
+def test_held_out_split_ignores_the_article():
+    from ddt.tasks import held_out
+
+    rng = random.Random(3)
+    for cat in T2I_CATEGORIES:
+        for _ in range(200):
+            prompt, _ = sample_prompt(rng, cat)
+            assert held_out(prompt) == held_out(prompt.replace("an orange", "a orange"))

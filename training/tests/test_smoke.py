@@ -28,7 +28,7 @@ def test_tiny_train_export_and_parity(tmp_path):
     assert len(golden["generate"][0]["tokens"]) == 16
     # evaluation and model card run on the package (the scores of 3 training steps mean nothing)
     run("eval.py", "--preset", "tiny", "--run", str(runs), "--out", str(pkg), "--n", "4", "--threads", "1",
-        "--only", "t2i,understanding,edit,loss")
+        "--only", "t2i,t2i_trained,understanding,edit,loss")
     ev = json.loads((pkg / "eval.json").read_text())
     assert set(ev["vqa"]) == {"count", "colour", "shape", "where", "exists"}
     assert sum(v["n"] for v in ev["caption_by_objects"].values()) == 4
@@ -36,6 +36,7 @@ def test_tiny_train_export_and_parity(tmp_path):
     card = (pkg / "MODEL_CARD.md").read_text()
     assert set(ev["heldout_loss"]) == {"t2i", "caption", "vqa", "edit"}
     assert "Captions fully right" in card and "by objects in the image" in card and "Held-out cross-entropy" in card
+    assert set(ev["t2i_trained"]) == set(ev["t2i"]) and "on prompts it trained on" in card
 
 
 def test_resume_continues_from_checkpoint(tmp_path):
