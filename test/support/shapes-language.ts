@@ -39,9 +39,11 @@ export function groups(scene: Scene): Map<string, Obj[]> {
 }
 
 export function nounPhrase(colour: string | null, shape: string, n: number): string {
-  return [countWord(n, true, colour ?? shape), ...(colour ? [colour] : []), n === 1 ? shape : plural(shape)].join(
-    ' ',
-  );
+  return [
+    countWord(n, true, colour ?? shape),
+    ...(colour ? [colour] : []),
+    n === 1 ? shape : plural(shape),
+  ].join(' ');
 }
 
 /** Every object with colour, shape and position, grouped and counted (the training captions). */

@@ -107,9 +107,9 @@ describe('shapes world language (port of training/ddt/language.py)', () => {
     // "an" before a vowel; "a orange" (what models before session 6 wrote) still reads, "an red" does not
     const orange = sceneFromKey('0:orange:circle;4:red:square');
     expect(caption(orange)).toBe('an orange circle at the top left and a red square at the center');
-    expect(captionNamesObjects('a orange circle at the top left and a red square at the center', orange)).toBe(
-      true,
-    );
+    expect(
+      captionNamesObjects('a orange circle at the top left and a red square at the center', orange),
+    ).toBe(true);
     expect(parsePrompt('an red circle')).toBeNull();
   });
 
