@@ -53,7 +53,7 @@ def load_run(run: Path, preset):
     return tok.eval(), llm.eval(), vocab, ck_t, ck_l
 
 
-def export_graphs(tok: DDTTokenizer, llm, out: Path) -> dict:
+def export_graphs(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer") -> dict:
     cfg = tok.cfg
     s, K = cfg.image_size, cfg.k
     enc = EncoderGraph(tok).eval()
@@ -65,7 +65,7 @@ def export_graphs(tok: DDTTokenizer, llm, out: Path) -> dict:
     torch.onnx.export(den, args, out / "denoiser.onnx", input_names=["x_t", "t", "codes", "mask"],
                       output_names=["x0"], opset_version=OPSET,
                       dynamic_axes={n: {0: "batch"} for n in ("x_t", "t", "codes", "mask", "x0")})
-    wrap = LlamaGraph(KVCacheLlama(llm)).eval()
+    wrap = LlamaGraph(KVCacheLlama(llm), kv_cache=kv_cache).eval()
     L = wrap.layers
     past = [torch.zeros(2, wrap.kv_heads, 3, wrap.head_dim) for _ in range(2 * L)]
     names_in = ["input_ids", "attention_mask", "position_ids"]
@@ -74,17 +74,17 @@ def export_graphs(tok: DDTTokenizer, llm, out: Path) -> dict:
     dyn = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "total"},
            "position_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}
     dyn.update({n: {0: "batch", 2: "past"} for n in names_past})
-    dyn.update({n: {0: "batch", 2: "total"} for n in names_pres})
+    dyn.update({n: {0: "batch", 2: "total" if kv_cache == "append" else "seq"} for n in names_pres})
     ids = torch.ones(2, 2, dtype=torch.long)
     torch.onnx.export(wrap, (ids, torch.ones(2, 5, dtype=torch.long), torch.ones(2, 2, dtype=torch.long), *past),
                       out / "llm.onnx", input_names=names_in + names_past, output_names=["logits"] + names_pres,
                       dynamic_axes=dyn, opset_version=OPSET)
     for f in ("encoder.onnx", "denoiser.onnx", "llm.onnx"):
         onnx.checker.check_model(str(out / f))
-    return {"num_layers": L, "num_kv_heads": wrap.kv_heads, "head_dim": wrap.head_dim}
+    return {"num_layers": L, "num_kv_heads": wrap.kv_heads, "head_dim": wrap.head_dim, "kv_cache": kv_cache}
 
 
-def check_parity(tok: DDTTokenizer, llm, out: Path) -> dict:
+def check_parity(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer") -> dict:
     """Max |ORT - torch| for each graph, including an empty KV cache and a cached step. The references are the
     training modules, so this also checks the restructured export graphs (ddt/export_graphs.py)."""
     so = ort.SessionOptions()
@@ -124,9 +124,14 @@ def check_parity(tok: DDTTokenizer, llm, out: Path) -> dict:
                   position_ids=pos[:, :6].numpy())
     outs6 = sess.run(None, feeds6)
     step = {"input_ids": ids[:, 6:].numpy(), "attention_mask": attn.numpy(), "position_ids": pos[:, 6:].numpy()}
+    past6 = outs6[1:]
+    if kv_cache == "buffer":  # 6 cached slots and 3 free ones holding garbage that the mask must hide
+        past6 = [np.concatenate([t, np.full((*t.shape[:2], 3, t.shape[3]), 1e3, np.float32)], axis=2) for t in past6]
+        step["attention_mask"] = np.concatenate([attn[:, :6].numpy(), np.zeros((2, 3), np.int64),
+                                                 attn[:, 6:].numpy()], axis=1)
     for i in range(wrap.layers):
-        step[f"past_key_values.{i}.key"] = outs6[1 + 2 * i]
-        step[f"past_key_values.{i}.value"] = outs6[2 + 2 * i]
+        step[f"past_key_values.{i}.key"] = past6[2 * i]
+        step[f"past_key_values.{i}.value"] = past6[2 * i + 1]
     outs7 = sess.run(None, step)
     res["llm_cached_step_max_diff"] = float(np.abs(outs7[0][:, -1] - full[0][:, -1].numpy()).max())
     return res
@@ -212,6 +217,9 @@ def main() -> None:
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--top-k", type=int, default=0)
+    ap.add_argument("--kv-cache", choices=("buffer", "append"), default="buffer",
+                    help="LLM KV-cache convention (ddt/export_graphs.py): buffer (new keys/values out, written in "
+                         "place by the runtime) or append (the Hugging Face convention: the whole cache out)")
     ap.add_argument("--slim-dir", default=None,
                     help="also write weights-only checkpoints here (committed, so a later session can resume)")
     args = ap.parse_args()
@@ -221,12 +229,12 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tok, llm, vocab, ck_t, ck_l = load_run(Path(args.run), preset)
-    shape = export_graphs(tok, llm, out)
+    shape = export_graphs(tok, llm, out, args.kv_cache)
     guidance = args.guidance if args.guidance is not None else preset.guidance_scale
     defaults = {"temperature": args.temperature, "top_k": args.top_k, "top_p": 1.0, "guidance_scale": guidance,
                 "text_temperature": 0.0, "max_new_text_tokens": 48}
     write_manifest(out, args.name or out.name, preset, vocab, shape, ck_t, ck_l, defaults)
-    parity = check_parity(tok, llm, out)
+    parity = check_parity(tok, llm, out, args.kv_cache)
     print(json.dumps(parity))
     assert parity["encoder_codes_equal"], parity
     assert max(v for k, v in parity.items() if k.endswith("diff")) < 1e-3, parity

@@ -18,6 +18,12 @@ const llmGraphSpec = graphSpec.extend({
   num_layers: positiveInt,
   num_kv_heads: positiveInt,
   head_dim: positiveInt,
+  /**
+   * append (default, the Hugging Face convention): present.{i} is the whole cache, past plus new tokens.
+   * buffer: past.{i} is a buffer of slots that the attention mask marks (the runtime keeps free slots at
+   * its end, masked) and present.{i} holds the new tokens only, which the runtime writes into the buffer.
+   */
+  kv_cache: z.enum(['append', 'buffer']).default('append'),
   inputs: z.object({
     input_ids: z.string(),
     attention_mask: z.string(),

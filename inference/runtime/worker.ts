@@ -5,6 +5,7 @@
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { createKvCache, type KvCache } from './kv-cache.js';
 import type { GraphSession, OrtTensor } from './ort-backend.js';
 import {
   appendRows,
@@ -45,7 +46,7 @@ interface Loaded {
 }
 
 interface KvSession {
-  kv: OrtTensor[]; // 2 * layers tensors [B, kv_heads, P, head_dim]: keys then values
+  kv: KvCache; // 2 * layers tensors [B, kv_heads, P, head_dim]: keys then values (kv-cache.ts)
 }
 
 let model: Loaded | undefined;
@@ -191,8 +192,7 @@ async function prefillLlm(
     seqLen,
     undefined,
   );
-  const s = kvSessions.get(sessionId)!;
-  s.kv = s.kv.map((t) => selectRows(t, index)); // [U, ...] -> [B, ...]
+  kvSessions.get(sessionId)!.kv.selectRows(index); // [U, ...] -> [B, ...]
   return takeRows(logits, index, keep.length); // [B, V]
 }
 
@@ -203,28 +203,31 @@ async function runLlm(
   positions: BigInt64Array,
   batch: number,
   seqLen: number,
-  past: OrtTensor[] | undefined,
+  cache: KvCache | undefined,
 ): Promise<Float32Array> {
   const m = loaded();
   const spec = m.req.graphs.llm;
+  const graphMask = cache ? cache.graphMask(mask, batch) : mask;
   const feeds: Record<string, OrtTensor> = {
     [spec.inputs.input_ids]: int64Tensor(ids, [batch, seqLen]),
-    [spec.inputs.attention_mask]: int64Tensor(mask, [batch, mask.length / batch]),
+    [spec.inputs.attention_mask]: int64Tensor(graphMask, [batch, graphMask.length / batch]),
     [spec.inputs.position_ids]: int64Tensor(positions, [batch, seqLen]),
   };
   const L = spec.num_layers;
   const emptyDims = [batch, spec.num_kv_heads, 0, spec.head_dim];
+  const past = cache?.past();
   for (let i = 0; i < L; i++) {
     feeds[m.pastKeys[i]!] = past?.[i] ?? emptyFloat(emptyDims, m.req.dtype);
     feeds[m.pastValues[i]!] = past?.[L + i] ?? emptyFloat(emptyDims, m.req.dtype);
   }
   const out = await m.llm.run(feeds);
-  const kv = [...m.presentKeys, ...m.presentValues].map((name) => {
+  const presents = [...m.presentKeys, ...m.presentValues].map((name) => {
     const t = out[name];
     if (!t) throw new Error(`llm graph did not return ${name}`);
     return t;
   });
-  kvSessions.set(sessionId, { kv });
+  if (cache) cache.update(presents);
+  else kvSessions.set(sessionId, { kv: createKvCache(spec.kv_cache, presents) });
   const logits = out[spec.outputs.logits];
   if (!logits) throw new Error(`llm graph did not return ${spec.outputs.logits}`);
   return lastLogits(logits);
@@ -304,12 +307,19 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       );
       const added = kvSessions.get(joinId)!;
       kvSessions.delete(joinId);
-      s.kv = s.kv.map((t, i) => appendRows(t, added.kv[i]!));
+      const addedKv = added.kv.compact();
+      s.kv = createKvCache(
+        loaded().req.graphs.llm.kv_cache,
+        s.kv.compact().map((t, i) => appendRows(t, addedKv[i]!)),
+      );
       return logits;
     }
     case 'llmKeepRows': {
       const s = kvSession(req.sessionId);
-      s.kv = s.kv.map((t) => dropColumns(selectRows(t, req.rows), req.dropColumns ?? 0));
+      s.kv = createKvCache(
+        loaded().req.graphs.llm.kv_cache,
+        s.kv.compact().map((t) => dropColumns(selectRows(t, req.rows), req.dropColumns ?? 0)),
+      );
       return null;
     }
     case 'llmRelease':

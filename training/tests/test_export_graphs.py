@@ -51,3 +51,27 @@ def test_llama_graph_matches_kv_cache_wrapper_with_grouped_heads_and_padding():
         got = fused(ids[:, 6:], attn, pos[:, 6:], *got[1:])
         for a, b in zip(want, got):
             assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_llama_graph_buffer_mode_matches_append_mode_with_garbage_in_free_slots():
+    torch.manual_seed(0)
+    model = make_llm(LLMConfig(hidden=32, layers=2, heads=4, kv_heads=2, intermediate=64), 50).eval()
+    ref = KVCacheLlama(model).eval()
+    append, buffer = LlamaGraph(ref).eval(), LlamaGraph(ref, kv_cache="buffer").eval()
+    ids = torch.randint(0, 50, (2, 9))
+    attn = torch.ones(2, 9, dtype=torch.long)
+    attn[1, :3] = 0  # left padding
+    pos = torch.clamp(torch.cumsum(attn, 1) - 1, min=0)
+    with torch.no_grad():
+        want = append(ids[:, :6], attn[:, :6], pos[:, :6], *ref.empty_past(2))
+        got = buffer(ids[:, :6], attn[:, :6], pos[:, :6], *ref.empty_past(2))
+        for a, b in zip(want, got):  # an empty buffer: the presents are the prefill's keys/values
+            assert torch.allclose(a, b, atol=1e-5)
+        # a buffer of 10 slots: the 6 cached positions, then 4 free slots holding garbage the mask hides
+        bufs = [torch.cat([t, torch.randn(2, t.shape[1], 4, t.shape[3]) * 100], dim=2) for t in got[1:]]
+        mask = torch.cat([attn[:, :6], torch.zeros(2, 4, dtype=torch.long), attn[:, 6:]], dim=1)
+        want = append(ids[:, 6:], attn, pos[:, 6:], *want[1:])
+        got = buffer(ids[:, 6:], mask, pos[:, 6:], *bufs)
+        assert torch.allclose(want[0], got[0], atol=1e-5)
+        for a, b in zip(want[1:], got[1:]):  # the new tokens' keys/values only
+            assert torch.allclose(a[:, :, 6:], b, atol=1e-5)

@@ -1,23 +1,21 @@
 /**
- * Continuous batching on real ONNX Runtime sessions (tiny package): a request that arrives while the only
- * LLM batch slot is busy joins the running batch at its next step, and gets what it would get alone.
+ * Continuous batching on real ONNX Runtime sessions: a request that arrives while the only LLM batch slot
+ * is busy joins the running batch at its next step, and gets what it would get alone. Run on the tiny
+ * package (KV cache in the Hugging Face "append" convention) and on the bundled model ("buffer"
+ * convention, inference/runtime/kv-cache.ts): joins, rows leaving and steps go through both caches.
  */
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../inference/runtime/api.js';
-import { type DdtRuntime, loadModelPackage } from '../../../inference/runtime/index.js';
+import { type DdtRuntime, loadModelPackage, readManifest } from '../../../inference/runtime/index.js';
 import { ctx, params, patternImage } from './helpers.js';
 
-const dir = fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url));
+const PACKAGES = [
+  fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url)),
+  fileURLToPath(new URL('../../../models/shapes-ddt-small', import.meta.url)),
+];
 let rt: DdtRuntime;
-
-beforeAll(async () => {
-  // one worker = one LLM batch slot, so a second request finds it busy
-  rt = await loadModelPackage(dir, { executionProvider: 'cpu', workers: 1, maxBatch: 4 });
-});
-afterAll(async () => {
-  await rt?.close();
-});
 
 /** Starts `late` when the first request has emitted two image tokens (its LLM batch is mid-way). */
 async function whileRunning<T>(late: () => Promise<T>): Promise<T> {
@@ -30,7 +28,23 @@ async function whileRunning<T>(late: () => Promise<T>): Promise<T> {
   return started;
 }
 
-describe('continuous batching', () => {
+describe.each(
+  await Promise.all(
+    PACKAGES.map(async (dir) => ({
+      dir,
+      name: basename(dir),
+      kv: (await readManifest(dir)).graphs.llm.kv_cache,
+    })),
+  ),
+)('continuous batching ($name, $kv KV cache)', ({ dir }) => {
+  beforeAll(async () => {
+    // one worker = one LLM batch slot, so a second request finds it busy
+    rt = await loadModelPackage(dir, { executionProvider: 'cpu', workers: 1, maxBatch: 4 });
+  });
+  afterAll(async () => {
+    await rt?.close();
+  });
+
   it('lets a generate join a running batch and gives the same image as alone', async () => {
     const alone = await rt.generate('two blue square', 1, params({ seed: 2n }), ctx());
     const joinsBefore = rt.counters.llmJoins;
@@ -42,7 +56,7 @@ describe('continuous batching', () => {
   });
 
   it('lets a caption join a running image batch and gives the same text as alone', async () => {
-    const img = patternImage(8, 5);
+    const img = patternImage(rt.description.imageSize, 5);
     const alone = await rt.caption(img, ctx());
     const joinsBefore = rt.counters.llmJoins;
     const joined = await whileRunning(() => rt.caption(img, ctx()));
