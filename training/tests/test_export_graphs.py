@@ -33,15 +33,20 @@ def test_denoiser_graph_matches_denoiser():
     assert torch.allclose(ref, got, atol=1e-4), float((ref - got).abs().max())
 
 
-def test_llama_graph_matches_kv_cache_wrapper_with_grouped_heads_and_padding():
+def _llama_case():
+    """A small grouped-head LLM and 2 rows of 9 tokens, the second left-padded by 3."""
     torch.manual_seed(0)
     model = make_llm(LLMConfig(hidden=32, layers=2, heads=4, kv_heads=2, intermediate=64), 50).eval()
-    ref = KVCacheLlama(model).eval()
-    fused = LlamaGraph(ref).eval()
     ids = torch.randint(0, 50, (2, 9))
     attn = torch.ones(2, 9, dtype=torch.long)
     attn[1, :3] = 0  # left padding
     pos = torch.clamp(torch.cumsum(attn, 1) - 1, min=0)
+    return KVCacheLlama(model).eval(), ids, attn, pos
+
+
+def test_llama_graph_matches_kv_cache_wrapper_with_grouped_heads_and_padding():
+    ref, ids, attn, pos = _llama_case()
+    fused = LlamaGraph(ref).eval()
     with torch.no_grad():
         want = ref(ids[:, :6], attn[:, :6], pos[:, :6], *ref.empty_past(2))
         got = fused(ids[:, :6], attn[:, :6], pos[:, :6], *ref.empty_past(2))
@@ -54,14 +59,8 @@ def test_llama_graph_matches_kv_cache_wrapper_with_grouped_heads_and_padding():
 
 
 def test_llama_graph_buffer_mode_matches_append_mode_with_garbage_in_free_slots():
-    torch.manual_seed(0)
-    model = make_llm(LLMConfig(hidden=32, layers=2, heads=4, kv_heads=2, intermediate=64), 50).eval()
-    ref = KVCacheLlama(model).eval()
+    ref, ids, attn, pos = _llama_case()
     append, buffer = LlamaGraph(ref).eval(), LlamaGraph(ref, kv_cache="buffer").eval()
-    ids = torch.randint(0, 50, (2, 9))
-    attn = torch.ones(2, 9, dtype=torch.long)
-    attn[1, :3] = 0  # left padding
-    pos = torch.clamp(torch.cumsum(attn, 1) - 1, min=0)
     with torch.no_grad():
         want = append(ids[:, :6], attn[:, :6], pos[:, :6], *ref.empty_past(2))
         got = buffer(ids[:, :6], attn[:, :6], pos[:, :6], *ref.empty_past(2))
