@@ -26,8 +26,8 @@ export interface KvCache {
   past(): ort.Tensor[];
   /** The graph's attention mask for a step of S tokens, from the logical mask [B, P + S]. */
   graphMask(mask: BigInt64Array, batch: number): BigInt64Array;
-  /** Takes the graph's present outputs after a step over this cache. */
-  update(presents: ort.Tensor[]): void;
+  /** Takes the graph's present outputs after a step of `newTokens` tokens over this cache. */
+  update(presents: ort.Tensor[], newTokens: number): void;
   /** The cache as [B, H, P, D] tensors (copies for buffer). */
   compact(): ort.Tensor[];
   /** Keeps rows `index` (repeats allowed) of every tensor. */
@@ -50,7 +50,8 @@ class AppendKv implements KvCache {
   graphMask(mask: BigInt64Array): BigInt64Array {
     return mask;
   }
-  update(presents: ort.Tensor[]): void {
+  update(presents: ort.Tensor[], newTokens: number): void {
+    expectPositions(presents, this.length + newTokens, 'append');
     this.tensors = presents;
   }
   compact(): ort.Tensor[] {
@@ -107,8 +108,9 @@ class BufferKv implements KvCache {
     return out;
   }
 
-  update(presents: ort.Tensor[]): void {
-    const S = presents[0]!.dims[2]!;
+  update(presents: ort.Tensor[], newTokens: number): void {
+    const S = newTokens;
+    expectPositions(presents, S, 'buffer');
     this.reserve(this.length + S);
     this.write(presents, S);
   }
@@ -154,6 +156,17 @@ class BufferKv implements KvCache {
         buf.set(src.subarray(bh * S * D, (bh + 1) * S * D), (bh * C + P) * D);
     });
     this.length = P + S;
+  }
+}
+
+/** A graph that does not follow the manifest's convention would corrupt the cache silently: refuse it. */
+function expectPositions(presents: ort.Tensor[], positions: number, convention: KvConvention): void {
+  const got = presents[0]?.dims[2];
+  if (got !== positions) {
+    throw new Error(
+      `llm graph returned present keys/values for ${got} positions where graphs.llm.kv_cache "${convention}" ` +
+        `means ${positions}: does manifest.json name the convention the graph was exported with?`,
+    );
   }
 }
 

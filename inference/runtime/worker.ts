@@ -226,7 +226,7 @@ async function runLlm(
     if (!t) throw new Error(`llm graph did not return ${name}`);
     return t;
   });
-  if (cache) cache.update(presents);
+  if (cache) cache.update(presents, seqLen);
   else kvSessions.set(sessionId, { kv: createKvCache(spec.kv_cache, presents) });
   const logits = out[spec.outputs.logits];
   if (!logits) throw new Error(`llm graph did not return ${spec.outputs.logits}`);

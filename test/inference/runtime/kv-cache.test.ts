@@ -38,19 +38,26 @@ describe('KV cache conventions', () => {
       // steps: append mode gets the whole cache back, buffer mode the new token only
       const steps = BUFFER_SLACK + 4; // past the first capacity: the buffer must grow and keep its slots
       for (let s = 0; s < steps; s++) {
-        append.update(concatPositions(append.compact(), tokens(3, 1, 5 + s, half)));
-        buffer.update(tokens(3, 1, 5 + s, half));
+        append.update(concatPositions(append.compact(), tokens(3, 1, 5 + s, half)), 1);
+        buffer.update(tokens(3, 1, 5 + s, half), 1);
       }
       expect(buffer.length).toBe(5 + steps);
       expect(values(buffer)).toEqual(values(append));
       append.selectRows([2, 0, 0]);
       buffer.selectRows([2, 0, 0]);
       expect(values(buffer)).toEqual(values(append));
-      buffer.update(tokens(3, 1, 99, half));
-      append.update(concatPositions(append.compact(), tokens(3, 1, 99, half)));
+      buffer.update(tokens(3, 1, 99, half), 1);
+      append.update(concatPositions(append.compact(), tokens(3, 1, 99, half)), 1);
       expect(values(buffer)).toEqual(values(append));
     });
   }
+
+  it('refuses presents of the other convention (a manifest that names the wrong one)', () => {
+    const buffer = createKvCache('buffer', tokens(2, 4, 0));
+    expect(() => buffer.update(tokens(2, 5, 0), 1)).toThrow(/kv_cache "buffer" means 1/);
+    const append = createKvCache('append', tokens(2, 4, 0));
+    expect(() => append.update(tokens(2, 1, 4), 1)).toThrow(/kv_cache "append" means 5/);
+  });
 
   it('gives the buffer graph its mask: real slots, masked free slots, then the new tokens', () => {
     const buffer = createKvCache('buffer', tokens(2, 2, 0));
