@@ -160,7 +160,10 @@ def parse_prompt(prompt: str):
     for r in RELATIONS:
         key = f" {r} "
         if key in f" {prompt} ":
-            left, _, right = prompt.partition(key)  # a second relation word makes the right part fail below
+            # split the padded text: a relation at the very start or end leaves an empty side (None below),
+            # where splitting the bare text found no key and recursed on the same text forever
+            left, _, right = f" {prompt} ".partition(key)  # a second relation word makes the right part fail
+            left, right = left.strip(), right.strip()
             a, b = parse_prompt(left), parse_prompt(right)
             if not a or not b or len(a[0]) != 1 or len(b[0]) != 1:
                 return None

@@ -65,3 +65,10 @@ def test_held_out_split_ignores_the_article():
         for _ in range(200):
             prompt, _ = sample_prompt(rng, cat)
             assert held_out(prompt) == held_out(prompt.replace("an orange", "a orange"))
+
+
+def test_parse_prompt_refuses_a_relation_at_either_end():
+    # an untrained model's caption can start or end with a relation word; this recursed forever
+    assert parse_prompt("above a red circle") is None
+    assert parse_prompt("a red circle below") is None
+    assert parse_prompt("to the left of") is None
