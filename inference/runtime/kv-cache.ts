@@ -10,6 +10,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { selectRows } from './ort-backend.js';
+import { takeRows } from './row-dedup.js';
 
 type FloatData = Float32Array | Uint16Array;
 type FloatArrayCtor = Float32ArrayConstructor | Uint16ArrayConstructor;
@@ -116,34 +117,31 @@ class BufferKv implements KvCache {
   }
 
   compact(): ort.Tensor[] {
-    const { batch: B, heads: H, headDim: D, capacity: C, length: P } = this;
-    return this.buffers.map((buf) => {
-      const out = newLike(buf, B * H * P * D);
-      for (let bh = 0; bh < B * H; bh++) out.set(buf.subarray(bh * C * D, (bh * C + P) * D), bh * P * D);
-      return new ort.Tensor(this.type as 'float32', out as Float32Array, [B, H, P, D]);
-    });
+    const { batch: B, heads: H, headDim: D, length: P } = this;
+    return this.buffers.map(
+      (buf) => new ort.Tensor(this.type as 'float32', this.cachedSlots(buf, P) as Float32Array, [B, H, P, D]),
+    );
   }
 
   selectRows(index: number[]): void {
-    const dims = [this.batch, this.heads, this.capacity, this.headDim];
-    this.buffers = this.buffers.map(
-      (b) =>
-        selectRows(new ort.Tensor(this.type as 'float32', b as Float32Array, dims), index).data as FloatData,
-    );
+    this.buffers = this.buffers.map((b) => takeRows(b, index, this.batch));
     this.batch = index.length;
   }
 
   /** Room for `needed` positions per row (a larger buffer with the cached slots copied, if it must grow). */
   private reserve(needed: number): void {
     if (needed <= this.capacity) return;
-    const { batch: B, heads: H, headDim: D, capacity: C, length: P } = this;
     const grown = needed + BUFFER_SLACK;
-    this.buffers = this.buffers.map((buf) => {
-      const out = newLike(buf, B * H * grown * D);
-      for (let bh = 0; bh < B * H; bh++) out.set(buf.subarray(bh * C * D, (bh * C + P) * D), bh * grown * D);
-      return out;
-    });
+    this.buffers = this.buffers.map((buf) => this.cachedSlots(buf, grown));
     this.capacity = grown;
+  }
+
+  /** The cached slots of `buf`, copied into a new buffer of `slots` slots per (row, head). */
+  private cachedSlots(buf: FloatData, slots: number): FloatData {
+    const { batch: B, heads: H, headDim: D, capacity: C, length: P } = this;
+    const out = newLike(buf, B * H * slots * D);
+    for (let bh = 0; bh < B * H; bh++) out.set(buf.subarray(bh * C * D, (bh * C + P) * D), bh * slots * D);
+    return out;
   }
 
   /** Writes [B, H, S, D] tensors into slots length .. length + S - 1 and advances length. */

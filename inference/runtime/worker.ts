@@ -165,6 +165,11 @@ async function encoderInput(m: Loaded, pixels: Float32Array, batch: number): Pro
   return floatInput(z, [...out.dims], m.req.dtype);
 }
 
+/** A cache in the package's KV convention (graphs.llm.kv_cache) holding these [B, H, P, D] tensors. */
+function newKvCache(tensors: OrtTensor[]): KvCache {
+  return createKvCache(loaded().req.graphs.llm.kv_cache, tensors);
+}
+
 function kvSession(sessionId: number): KvSession {
   const s = kvSessions.get(sessionId);
   if (!s) throw new Error(`unknown LLM session ${sessionId}`);
@@ -227,7 +232,7 @@ async function runLlm(
     return t;
   });
   if (cache) cache.update(presents, seqLen);
-  else kvSessions.set(sessionId, { kv: createKvCache(spec.kv_cache, presents) });
+  else kvSessions.set(sessionId, { kv: newKvCache(presents) });
   const logits = out[spec.outputs.logits];
   if (!logits) throw new Error(`llm graph did not return ${spec.outputs.logits}`);
   return lastLogits(logits);
@@ -308,16 +313,12 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       const added = kvSessions.get(joinId)!;
       kvSessions.delete(joinId);
       const addedKv = added.kv.compact();
-      s.kv = createKvCache(
-        loaded().req.graphs.llm.kv_cache,
-        s.kv.compact().map((t, i) => appendRows(t, addedKv[i]!)),
-      );
+      s.kv = newKvCache(s.kv.compact().map((t, i) => appendRows(t, addedKv[i]!)));
       return logits;
     }
     case 'llmKeepRows': {
       const s = kvSession(req.sessionId);
-      s.kv = createKvCache(
-        loaded().req.graphs.llm.kv_cache,
+      s.kv = newKvCache(
         s.kv.compact().map((t) => dropColumns(selectRows(t, req.rows), req.dropColumns ?? 0)),
       );
       return null;
