@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-FLOORS = json.loads((Path(__file__).parent / "floors.json").read_text())  # shared with the TypeScript tests
+FLOORS = json.loads((Path(__file__).parent / "floors.json").read_text())
 
 
 def mark(value: float, floor: float) -> str:

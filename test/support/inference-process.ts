@@ -3,9 +3,10 @@
  * it, restart it on the same port and read its memory. Ready once its log says "serving".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { type Capability, type MeaningPlan, planMeaningCheck, readPackageEval } from './meaning-plan.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BUNDLED_MODELS = `${REPO}models`;
@@ -148,53 +149,16 @@ export function isPlaceholderModel(manifest = readManifest()): boolean {
   return manifest.training?.preset === 'tiny';
 }
 
-/** The floors of the model issue (training/floors.json, also used by the model card), checked against the
- * package's own held-out evaluation (eval.json). */
-const FLOORS = JSON.parse(readFileSync(`${REPO}training/floors.json`, 'utf8')) as Record<
-  't2i_overall' | 't2i_category' | 'caption' | 'vqa_family' | 'edit',
-  number
->;
-
-interface PackageEval {
-  t2i?: Record<string, number>;
-  caption_exact?: number;
-  vqa?: Record<string, number>;
-  edit?: { edit_exact: number };
-}
-
-/** A capability a meaning check relies on: a text-to-image category or an eval.json family. */
-export type Capability =
-  | `t2i:${'single' | 'two' | 'counting' | 'colour' | 'position' | 'relation'}`
-  | 'caption'
-  | `vqa:${'count' | 'colour' | 'shape' | 'where' | 'exists'}`
-  | 'edit';
-
 /**
- * Why the bundled model is not yet expected to pass a meaning check that relies on `needs`, or null when
- * its own held-out evaluation meets the model issue's floor for each of them. A check that demands
- * "2 of 3 right" only makes sense for a model that is right most of the time at what it checks; below the
- * floor it would fail by design, so it is skipped with this reason (and runs as soon as the floor is met).
+ * The plan of an end-to-end meaning check whose cases are of these kinds, from the bundled package's own
+ * held-out evaluation (see meaning-plan.ts); on the untrained placeholder every meaning check is skipped.
  */
-export function belowFloorsFor(
-  needs: Capability[],
+export function bundledMeaningPlan(
+  cases: Capability[],
   modelsDir = BUNDLED_MODELS,
   name = 'shapes-ddt-small',
-): string | null {
+): MeaningPlan {
   if (isPlaceholderModel(readManifest(modelsDir, name)))
-    return 'the bundled model is the untrained placeholder';
-  const file = `${modelsDir}/${name}/eval.json`;
-  if (!existsSync(file)) return `${file} is missing (run training/eval.py)`;
-  const ev = JSON.parse(readFileSync(file, 'utf8')) as PackageEval;
-  const measured = (c: Capability): [number | undefined, number] => {
-    const [kind, key] = c.split(':') as [string, string | undefined];
-    if (kind === 't2i') return [ev.t2i?.[key!], FLOORS.t2i_category];
-    if (kind === 'vqa') return [ev.vqa?.[key!], FLOORS.vqa_family];
-    if (kind === 'caption') return [ev.caption_exact, FLOORS.caption];
-    return [ev.edit?.edit_exact, FLOORS.edit];
-  };
-  const misses = needs.flatMap((c) => {
-    const [value, floor] = measured(c);
-    return value !== undefined && value >= floor ? [] : [`${c} ${value ?? 'not measured'} < ${floor}`];
-  });
-  return misses.length ? `the bundled model is below the model issue's floors (${misses.join(', ')})` : null;
+    return { run: false, reason: 'the bundled model is the untrained placeholder' };
+  return planMeaningCheck(readPackageEval(`${modelsDir}/${name}/eval.json`), cases);
 }
