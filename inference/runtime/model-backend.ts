@@ -25,11 +25,16 @@ let nextSessionId = 1;
 
 /** ModelBackend over loaded model workers (each holds every graph of the package). */
 export class WorkerBackend implements ModelBackend {
+  /** Open LLM sessions per worker: a session keeps its KV cache, and so its worker, for its whole batch. */
+  private readonly llmSessions: Map<WorkerClient, number>;
+
   /** `wide`: the worker holding a wide denoiser session (SessionTuning.wideDenoiserThreads), if any. */
   constructor(
     private readonly workers: WorkerClient[],
     private readonly wide?: WorkerClient,
-  ) {}
+  ) {
+    this.llmSessions = new Map(workers.map((w) => [w, 0]));
+  }
 
   get parallelism(): number {
     return this.workers.length;
@@ -58,7 +63,15 @@ export class WorkerBackend implements ModelBackend {
   }
 
   openLlm(): LlmSession {
-    const worker = this.pick();
+    // The worker with the fewest open sessions, not the least busy one at this instant: a running batch's
+    // worker is idle between its steps (the main thread samples), and two batches pinned to one worker
+    // would run one after the other while the other worker waits for denoiser chunks.
+    const worker = this.workers.reduce((a, b) => {
+      const [sa, sb] = [this.llmSessions.get(a)!, this.llmSessions.get(b)!];
+      return sb < sa || (sb === sa && b.inFlight < a.inFlight) ? b : a;
+    });
+    this.llmSessions.set(worker, this.llmSessions.get(worker)! + 1);
+    let released = false;
     const sessionId = nextSessionId++;
     return {
       prefill: (inputIds, attentionMask, positionIds, batch, seqLen) =>
@@ -71,6 +84,9 @@ export class WorkerBackend implements ModelBackend {
         await worker.call({ op: 'llmKeepRows', sessionId, rows, dropColumns });
       },
       release: () => {
+        if (released) return;
+        released = true;
+        this.llmSessions.set(worker, this.llmSessions.get(worker)! - 1);
         worker.call({ op: 'llmRelease', sessionId }).catch(() => {});
       },
     };
