@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { APIMessage } from 'discord.js';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrpcInferenceClient } from '../../bot/inference/grpc-client.js';
 import { LocalDiscordDriver } from '../../local-discord/driver.js';
 import {
   button,
@@ -310,6 +311,26 @@ describe(
         },
       );
       expect(isFinishedImage(await waitForJobEnd(driver, submitted, JOB_MS))).toBe(true);
+    });
+
+    it('/imagine posts exactly the image the server makes for that prompt and seed', async () => {
+      // Nothing between the model and the channel may change the picture: the bot's PNG, scaled back down
+      // (it is a nearest-neighbour upscale), equals the server's own answer to the same Generate.
+      const { message } = await imagine('two red circles', { seed: 1 });
+      const client = new GrpcInferenceClient({ ...bot.config.inference, addresses: [server.address] });
+      try {
+        let direct: Uint8Array | undefined;
+        for await (const e of client.generate({ prompt: 'two red circles', count: 1, seed: 1n }))
+          if (e.kind === 'result') direct = e.images[0]!.image.data;
+        if (!direct) expect.fail('the server answered without a result');
+        const rgb = (img: sharp.Sharp) => img.removeAlpha().raw().toBuffer();
+        const posted = await rgb(
+          sharp(pngBytes(message)).resize(MODEL_SIZE, MODEL_SIZE, { kernel: 'nearest' }),
+        );
+        expect(posted.equals(await rgb(sharp(direct)))).toBe(true);
+      } finally {
+        client.close();
+      }
     });
 
     it('chat through replies: generate, ask about it, edit it, ask again', async () => {
