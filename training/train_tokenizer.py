@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import time
 from pathlib import Path
 
 import torch
 
-from ddt.common import Logger, load_checkpoint, save_checkpoint, setup_torch, warmup
+from ddt.common import Logger, decay_factor, decay_start, load_checkpoint, save_checkpoint, setup_torch, warmup
 from ddt.data import image_batch, to_tensor, to_uint8
 from ddt.presets import PRESETS
 from ddt.tokenizer_model import DDTTokenizer, sample
@@ -93,12 +92,7 @@ def main() -> None:
     if bn_fixed and not (ck and ck.get("bn_fixed")):
         recalibrate_bn(model, p, random.Random(99))
     total = args.steps or p.tok_steps
-    decay_from = (ck.get("decay_from") if ck else None) if args.decay else None
-    # a new decay phase unless the checkpoint is inside an unfinished phase of the same length: a resume with
-    # another --decay once silently stretched an older phase instead (session 3)
-    same_phase = ck is not None and ck.get("decay_len") == args.decay
-    if args.decay and (decay_from is None or not same_phase or step >= decay_from + args.decay):
-        decay_from = step
+    decay_from = decay_start(ck, args.decay, step)
     log = Logger(run / "tokenizer_log.jsonl")
     rng = random.Random(step * 7919 + 1)
     gen = torch.Generator().manual_seed(step)
@@ -116,8 +110,7 @@ def main() -> None:
         t0 = time.time()
         lr = p.tok_lr * lr_scale * warmup(step, warm_from)
         if decay_from is not None:
-            frac = min(1.0, (step - decay_from) / args.decay)
-            lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac))
+            lr *= decay_factor(step, decay_from, args.decay, 0.05)
         for g in opt.param_groups:
             g["lr"] = lr
         x, _ = image_batch(rng, p.tok_batch, p.tokenizer.image_size)

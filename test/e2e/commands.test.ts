@@ -376,8 +376,6 @@ describe(
 // as skipped with the reason, never as passed). Case sets are sized so that the required number is
 // also above what a constant answer would get (counting truths vary; edits must match the exact scene).
 
-const planFor = (cases: Capability[]): MeaningPlan => bundledMeaningPlan(cases);
-
 async function detected(message: APIMessage, i = 0): Promise<Scene | null> {
   return detectImage(pngBytes(message, i), MODEL_SIZE);
 }
@@ -472,14 +470,16 @@ const EDIT_CASES = [
 const CHAT_TURNS: Capability[] = ['t2i:counting', 'vqa:count', 'edit', 'vqa:count'];
 
 const plans = {
-  imagine: planFor(PROMPTS.map((p) => p.kind)),
+  imagine: bundledMeaningPlan(PROMPTS.map((p) => p.kind)),
   // One case however many seeds: the default sampling picks image tokens greedily, so every seed decodes the
   // same tokens (seeds vary only the diffusion noise) and the seeds would not be independent tries.
-  twoRedCircles: planFor(['t2i:counting']),
-  caption: planFor(CAPTION_SCENES.map((k) => `caption:${k.split(';').length as 1 | 2 | 3 | 4}` as const)),
-  askCount: planFor(COUNT_CASES.map(() => 'vqa:count' as const)),
-  edit: planFor(EDIT_CASES.map(() => 'edit' as const)),
-  chat: planFor(CHAT_TURNS),
+  twoRedCircles: bundledMeaningPlan(['t2i:counting']),
+  caption: bundledMeaningPlan(
+    CAPTION_SCENES.map((k) => `caption:${k.split(';').length as 1 | 2 | 3 | 4}` as const),
+  ),
+  askCount: bundledMeaningPlan(COUNT_CASES.map(() => 'vqa:count' as const)),
+  edit: bundledMeaningPlan(EDIT_CASES.map(() => 'edit' as const)),
+  chat: bundledMeaningPlan(CHAT_TURNS),
 };
 for (const [check, plan] of Object.entries(plans)) {
   if (plan.run) console.info(`[e2e] meaning check "${check}": ${plan.summary}`);

@@ -85,13 +85,14 @@ export function planMeaningCheck(
   let required = 0;
   for (let k = 1; k < tail.length; k++) if (tail[k]! >= confidence) required = k;
   const expected = rates.reduce((a, b) => a + b, 0);
-  const byKind = new Map<string, number>();
-  for (const c of cases) byKind.set(c, (byKind.get(c) ?? 0) + 1);
-  const kinds = [...byKind]
-    .map(
-      ([c, n]) => `${n} x ${c} ${Math.min(capabilityRate(ev, c as Capability)!, MAX_CASE_RATE).toFixed(2)}`,
-    )
-    .join(', ');
+  // every case of a kind has the same rate, so the first one's stands for the kind
+  const byKind = new Map<Capability, { n: number; rate: number }>();
+  cases.forEach((c, i) => {
+    const kind = byKind.get(c);
+    if (kind) kind.n++;
+    else byKind.set(c, { n: 1, rate: rates[i]! });
+  });
+  const kinds = [...byKind].map(([c, { n, rate }]) => `${n} x ${c} ${rate.toFixed(2)}`).join(', ');
   if (required === 0)
     return {
       run: false,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -24,6 +25,25 @@ def warmup(step: int, warm_from: int) -> float:
     resumed run whose Adam state is fresh (slim checkpoints keep none), because a fresh Adam state takes
     sign-sized first steps."""
     return min(1.0, (step - warm_from + 1) / WARMUP_STEPS)
+
+
+def decay_start(ck: dict | None, length: int, step: int) -> int | None:
+    """First step of a learning-rate decay phase of `length` steps (None without one). A new phase starts
+    here unless the checkpoint is inside an unfinished phase of the same length: a resume with another
+    length once silently stretched an older phase instead (session 3)."""
+    if not length:
+        return None
+    start = ck.get("decay_from") if ck else None
+    same_phase = ck is not None and ck.get("decay_len") == length
+    if start is None or not same_phase or step >= start + length:
+        start = step
+    return start
+
+
+def decay_factor(step: int, start: int, length: int, floor: float) -> float:
+    """Cosine from 1 at `start` down to `floor` at `start + length`."""
+    frac = min(1.0, (step - start) / length)
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * frac))
 
 
 def save_checkpoint(path: Path, **state) -> None:

@@ -46,3 +46,16 @@ def test_resume_continues_from_checkpoint(tmp_path):
     import torch
 
     assert torch.load(runs / "tokenizer.pt", weights_only=False)["step"] == 4
+
+
+def test_llm_cooldown_phase_survives_a_resume(tmp_path):
+    runs = tmp_path / "run"
+    run("train_tokenizer.py", "--preset", "tiny", "--run", str(runs), "--steps", "1", "--eval-every", "100")
+    run("train_llm.py", "--preset", "tiny", "--run", str(runs), "--steps", "3")
+    # the first cooldown run stops before any step; the second must keep its phase and schedule
+    run("train_llm.py", "--preset", "tiny", "--run", str(runs), "--cooldown", "2", "--minutes", "0")
+    run("train_llm.py", "--preset", "tiny", "--run", str(runs), "--cooldown", "2")
+    import torch
+
+    ck = torch.load(runs / "llm.pt", weights_only=False)
+    assert (ck["step"], ck["decay_from"], ck["decay_len"], ck["schedule_total"]) == (5, 3, 2, 3)
