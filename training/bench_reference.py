@@ -189,7 +189,9 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
 
         def caption():
             codes = pipe.encode([img] * count)
-            return pipe.answer(codes, [CAPTION_INSTRUCTION] * count)
+            # the package's caption settings, sent by the TypeScript side
+            return pipe.caption(codes, CAPTION_INSTRUCTION, int(req.get("caption_candidates", 0)),
+                                float(req.get("caption_temperature", 1.0)))
 
         seconds, stages, calls, texts = run_repeated(req, timer, caption)
         return {"seconds": seconds, "stages": stages, "calls": calls, "text": texts}

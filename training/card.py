@@ -76,7 +76,9 @@ def build(out: Path, hardware: str, notes: str) -> str:
                              f"{k} {v:.3f} ({d[k]} prompts)" if k in d else f"{k} {v:.3f}"
                              for k, v in t.items() if k != "overall"))
         if "caption_exact" in ev:
-            lines.append(f"- Captions fully right: {mark(ev['caption_exact'], FLOORS['caption'])}")
+            how = (f" (the greedy caption and {ev['caption_candidates']} sampled, reranked by the model's own "
+                   "log p(image tokens | caption))") if ev.get("caption_candidates") else " (greedy)"
+            lines.append(f"- Captions fully right: {mark(ev['caption_exact'], FLOORS['caption'])}{how}")
             if "caption_by_objects" in ev:
                 lines.append("  - by objects in the image: " + ", ".join(
                     f"{k}: {v['exact']} (n = {v['n']})" for k, v in ev["caption_by_objects"].items()))

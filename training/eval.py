@@ -117,11 +117,11 @@ def caption_matches(text: str, scene: Scene) -> bool:
     return got == sorted((o.cell, o.colour, o.shape) for o in scene) and all(len(cs) == n for _, _, n, cs in spec[0])
 
 
-def eval_understanding(pipe: Pipeline, n: int) -> dict:
+def eval_understanding(pipe: Pipeline, n: int, candidates: int, temperature: float) -> dict:
     rng = random.Random(23)
     scenes = [eval_scene(rng) for _ in range(n)]
     codes = pipe.encode([render(s, pipe.tok.cfg.image_size) for s in scenes])
-    caps = pipe.answer(codes, [CAPTION_INSTRUCTION] * n)
+    caps = pipe.caption(codes, CAPTION_INSTRUCTION, candidates, temperature)
     right = [caption_matches(c, s) for c, s in zip(caps, scenes)]
     res = {"caption_exact": round(sum(right) / n, 3)}
     by_objects: dict[int, list[bool]] = {}
@@ -199,7 +199,7 @@ def main() -> None:
     ap.add_argument("--run", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--n", type=int, default=60)
-    ap.add_argument("--guidance", type=float, default=3.0)
+    ap.add_argument("--guidance", type=float, default=None, help="default: the preset's")
     ap.add_argument("--temperature", type=float, default=0.0)
     ap.add_argument("--steps", type=int, default=None, help="decoder sampler steps (default: the preset's)")
     ap.add_argument("--only", default="tokenizer,t2i,t2i_trained,understanding,edit,loss")
@@ -212,7 +212,8 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     steps = args.steps or preset.sampler_steps
-    sp = Sampling(temperature=args.temperature, guidance=args.guidance, steps=steps)
+    guidance = args.guidance if args.guidance is not None else preset.guidance_scale
+    sp = Sampling(temperature=args.temperature, guidance=guidance, steps=steps)
     parts = args.only.split(",")
     res: dict = {"n_per_category": args.n, "sampling": sp.__dict__, "positions": list(POSITIONS)}
     if "tokenizer" in parts:
@@ -227,7 +228,8 @@ def main() -> None:
         res["t2i_trained"] = eval_t2i(pipe, args.n, sp, trained=True)
         res["t2i_trained_distinct_prompts"] = t2i_distinct_prompts(args.n, trained=True)
     if "understanding" in parts:
-        res.update(eval_understanding(pipe, args.n))
+        res.update(eval_understanding(pipe, args.n, preset.caption_candidates, preset.caption_temperature))
+        res["caption_candidates"] = preset.caption_candidates
     if "edit" in parts:
         res["edit"] = eval_edits(pipe, args.n, sp)
     if "loss" in parts:

@@ -23,7 +23,8 @@ from ddt.language import CAPTION_INSTRUCTION
 from ddt.export_graphs import DenoiserGraph, LlamaGraph
 from ddt.llm import KVCacheLlama, make_llm
 from ddt.pipeline import Pipeline, Sampling, seeds_for
-from ddt.presets import PRESETS
+from ddt.presets import PRESETS, Preset
+from ddt.tasks import eval_scene
 from ddt.tokenizer_model import DDTTokenizer
 from ddt.vocab import SPECIALS, Vocab, build_text_tokenizer
 from ddt.world import Obj, make_scene, render
@@ -178,8 +179,29 @@ def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, 
     return manifest
 
 
-def write_golden(pipe: Pipeline, path: Path, steps: int, guidance: float) -> None:
+def reranked_caption_cases(pipe: Pipeline, preset: Preset, want: int = 2, tries: int = 40) -> list[dict]:
+    """Held-out scenes whose reranked caption differs from the greedy one (so a runtime that skipped or
+    mis-ordered the reranking would fail on them), with both captions."""
+    if preset.caption_candidates <= 0:
+        return []
+    rng = random.Random(23)
+    size = pipe.tok.cfg.image_size
+    cases = []
+    for _ in range(tries):
+        img = render(eval_scene(rng), size)
+        codes = pipe.encode([img])
+        greedy = pipe.caption(codes, CAPTION_INSTRUCTION)[0]
+        chosen = pipe.caption(codes, CAPTION_INSTRUCTION, preset.caption_candidates, preset.caption_temperature)[0]
+        if chosen != greedy:
+            cases.append({"pixels": img, "greedy": greedy, "text": chosen})
+            if len(cases) == want:
+                break
+    return cases
+
+
+def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) -> None:
     """Fixed inputs and the Python reference's outputs, for the TypeScript parity tests."""
+    steps = preset.sampler_steps
     size = pipe.tok.cfg.image_size
     prompts = ["two red circles", "a blue square at the top left", "a green triangle to the left of a purple square"]
     seeds = seeds_for(42, len(prompts))
@@ -188,7 +210,7 @@ def write_golden(pipe: Pipeline, path: Path, steps: int, guidance: float) -> Non
     scene = make_scene([Obj(0, "red", "circle"), Obj(4, "blue", "square"), Obj(8, "yellow", "triangle")])
     img = render(scene, size)
     enc = pipe.encode([img])[0]
-    cap = pipe.answer([enc], [CAPTION_INSTRUCTION])[0]
+    cap = pipe.caption([enc], CAPTION_INSTRUCTION, preset.caption_candidates, preset.caption_temperature)[0]
     ans = pipe.answer([enc], ["how many circles are there"])[0]
     keep_img = pipe.decode([enc], steps, [7], keep=[4])[0]
     b64 = lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()  # noqa: E731
@@ -200,6 +222,7 @@ def write_golden(pipe: Pipeline, path: Path, steps: int, guidance: float) -> Non
         "encode": {"scene": "red circle top left, blue square center, yellow triangle bottom right",
                    "pixels": b64(img), "tokens": enc},
         "caption": {"tokens": enc, "text": cap},
+        "caption_reranked": [{**c, "pixels": b64(c["pixels"])} for c in reranked_caption_cases(pipe, preset)],
         "ask": {"tokens": enc, "question": "how many circles are there", "answer": ans},
         "decode_keep": {"tokens": enc, "keep": 4, "seed": "7", "steps": steps, "pixels": b64(keep_img)},
     }
@@ -215,7 +238,7 @@ def main() -> None:
     ap.add_argument("--name", default=None)
     ap.add_argument("--golden", default=None)
     ap.add_argument("--guidance", type=float, default=None)
-    ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--temperature", type=float, default=0.0, help="image tokens (0 = greedy, the measured best)")
     ap.add_argument("--top-k", type=int, default=0)
     ap.add_argument("--kv-cache", choices=("buffer", "append"), default="buffer",
                     help="LLM KV-cache convention (ddt/export_graphs.py): buffer (new keys/values out, written in "
@@ -232,7 +255,9 @@ def main() -> None:
     shape = export_graphs(tok, llm, out, args.kv_cache)
     guidance = args.guidance if args.guidance is not None else preset.guidance_scale
     defaults = {"temperature": args.temperature, "top_k": args.top_k, "top_p": 1.0, "guidance_scale": guidance,
-                "text_temperature": 0.0, "max_new_text_tokens": 48}
+                "text_temperature": 0.0, "max_new_text_tokens": 48,
+                "caption_candidates": preset.caption_candidates,
+                "caption_candidate_temperature": preset.caption_temperature}
     write_manifest(out, args.name or out.name, preset, vocab, shape, ck_t, ck_l, defaults)
     parity = check_parity(tok, llm, out, args.kv_cache)
     print(json.dumps(parity))
@@ -245,7 +270,7 @@ def main() -> None:
         for name, ck in (("tokenizer.pt", ck_t), ("llm.pt", ck_l)):
             torch.save({k: v for k, v in ck.items() if k != "opt"}, slim / name)
     if args.golden:
-        write_golden(Pipeline(tok, KVCacheLlama(llm), vocab), Path(args.golden), preset.sampler_steps, guidance)
+        write_golden(Pipeline(tok, KVCacheLlama(llm), vocab), Path(args.golden), preset, guidance)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ PY=../.venv/bin/python
   --minutes "${DEC_MINUTES:-20}" --threads "${THREADS:-2}"
 "$PY" train_llm.py --preset "$PRESET" --run "$RUN" --minutes "${LLM_MINUTES:-90}" --steps "${LLM_STEPS:-6000}" \
   --threads "${THREADS:-2}"
+# anneal from the schedule's floor: lowered the held-out loss of every task for the bundled model (session 8)
+"$PY" train_llm.py --preset "$PRESET" --run "$RUN" --minutes "${COOLDOWN_MINUTES:-15}" \
+  --cooldown "${LLM_COOLDOWN:-1000}" --threads "${THREADS:-2}"
 "$PY" export.py --preset "$PRESET" --run "$RUN" --out "$OUT" --golden "../test/fixtures/golden/$(basename "$OUT").json"
 "$PY" eval.py --preset "$PRESET" --run "$RUN" --out "$OUT" --n "${EVAL_N:-60}"
 "$PY" card.py --out "$OUT"

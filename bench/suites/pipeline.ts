@@ -87,7 +87,13 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
           ? { op: 'generate', prompt, count: batch, ...sampling }
           : task === 'edit'
             ? { op: 'edit', image: 0, instruction: EDIT_INSTRUCTION, count: batch, ...sampling }
-            : { op: 'caption', image: 1, count: batch };
+            : {
+                op: 'caption',
+                image: 1,
+                count: batch,
+                caption_candidates: manifest.generation.caption_candidates,
+                caption_temperature: manifest.generation.caption_candidate_temperature,
+              };
       const start = now();
       const res = await ref.request<ReferenceTiming>({ ...req, repeat: 1 });
       return { res, roundTrip: (now() - start) / 1000 };

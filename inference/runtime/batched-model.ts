@@ -40,7 +40,13 @@ export class BatchedModel {
 
   constructor(
     private readonly backend: ModelBackend,
-    opts: { maxBatch: number; perImage: number; padId: number },
+    opts: {
+      maxBatch: number;
+      perImage: number;
+      padId: number;
+      /** LLM rows one request may decode at once (2 with guidance; 1 + candidates for a caption). */
+      llmRowsPerRequest?: number;
+    },
   ) {
     const K = opts.perImage;
     const slots = backend.parallelism;
@@ -87,7 +93,7 @@ export class BatchedModel {
     this.llm = new LlmBatcher(
       () => backend.openLlm(),
       opts.padId,
-      opts.maxBatch * 2,
+      opts.maxBatch * Math.max(2, opts.llmRowsPerRequest ?? 2),
       slots,
       (rows, kind) => {
         this.counters.llmCalls++;

@@ -31,7 +31,7 @@ import {
   buildImageQuestionRow,
   buildUnconditionalImageRow,
 } from './sequences.js';
-import { answerText } from './text-tasks.js';
+import { answerText, captionText } from './text-tasks.js';
 
 const MAX_IMAGES_PER_REQUEST = 16;
 
@@ -70,10 +70,14 @@ export class DdtRuntime implements ModelRuntime {
   }
 
   async caption(image: RgbImage, ctx: JobContext): Promise<string> {
-    return this.ask(image, this.parts.manifest.prompting.caption_instruction, ctx);
+    return this.answerAbout(image, this.parts.manifest.prompting.caption_instruction, ctx, true);
   }
 
   async ask(image: RgbImage, question: string, ctx: JobContext): Promise<string> {
+    return this.answerAbout(image, question, ctx, false);
+  }
+
+  private async answerAbout(image: RgbImage, question: string, ctx: JobContext, caption: boolean) {
     const p = this.parts;
     return this.scheduler.run(ctx, async (job) => {
       const progress = new ProgressReporter(ctx, [
@@ -82,7 +86,9 @@ export class DdtRuntime implements ModelRuntime {
       const codes = await encodeImage(p, image);
       job.throwIfStopped();
       const row = buildImageQuestionRow(codes, question, p.tokenizer.encode, p.vocab);
-      const answer = await answerText(p, row, createTokenRng(0n), job, progress, false);
+      const answer = caption
+        ? await captionText(p, row, codes, job, progress)
+        : await answerText(p, row, createTokenRng(0n), job, progress, false);
       return answer.text;
     });
   }

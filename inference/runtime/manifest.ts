@@ -124,6 +124,9 @@ export const manifestSchema = z.object({
     guidance_scale: z.number(),
     text_temperature: z.number().nonnegative(),
     max_new_text_tokens: positiveInt,
+    /** Captions by self-reranking: sampled candidates besides the greedy one (0 = the greedy caption). */
+    caption_candidates: z.number().int().min(0).max(64).default(0),
+    caption_candidate_temperature: z.number().positive().default(1),
   }),
   graphs: z.object({
     encoder: encoderSpec,

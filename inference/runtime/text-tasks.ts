@@ -3,8 +3,9 @@ import { RuntimeError } from './api.js';
 import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
 import type { ProgressReporter } from './progress.js';
-import type { SplitMix64 } from './rng.js';
-import { type TextFinish, TextStream } from './token-streams.js';
+import { createTokenRng, type SplitMix64 } from './rng.js';
+import { codesToVisualIds } from './sequences.js';
+import { ScoreStream, type TextFinish, TextStream } from './token-streams.js';
 
 export interface TextAnswer {
   text: string;
@@ -24,6 +25,81 @@ export async function answerText(
   progress: ProgressReporter,
   allowImage: boolean,
 ): Promise<TextAnswer> {
+  let sent = '';
+  const stream = textStream(
+    parts,
+    row,
+    parts.manifest.generation.text_temperature,
+    rng,
+    job,
+    allowImage,
+    (ids) => {
+      progress.report('tokens', ids.length);
+      const text = parts.tokenizer.decode(ids);
+      const delta = text.startsWith(sent) ? text.slice(sent.length) : text;
+      sent = text;
+      if (delta !== '') job.ctx.onTextDelta?.(delta);
+    },
+  );
+  await parts.model.decode(stream);
+  return { text: parts.tokenizer.decode(stream.ids), finish: stream.finish ?? 'end' };
+}
+
+/**
+ * A caption by self-reranking: the greedy answer and generation.caption_candidates answers sampled at
+ * generation.caption_candidate_temperature (candidate i seeded i, from 1), and of the distinct ones the
+ * one under which the model's own text-to-image direction finds the image's tokens most likely (ties: the
+ * earlier). The bundled model's held-out captions went from 0.607 to 0.800 fully right with 15
+ * (training/ddt/presets.py). All candidates decode as one batch; the chosen text is sent as one delta.
+ */
+export async function captionText(
+  parts: ModelParts,
+  row: number[],
+  codes: number[],
+  job: JobControl,
+  progress: ProgressReporter,
+): Promise<TextAnswer> {
+  const g = parts.manifest.generation;
+  if (g.caption_candidates === 0) return answerText(parts, row, createTokenRng(0n), job, progress, false);
+  const greedy = textStream(parts, row, 0, createTokenRng(0n), job, false, (ids) =>
+    progress.report('tokens', ids.length),
+  );
+  const sampled = Array.from({ length: g.caption_candidates }, (_, i) =>
+    textStream(parts, row, g.caption_candidate_temperature, createTokenRng(BigInt(i + 1)), job, false),
+  );
+  const streams = [greedy, ...sampled];
+  await Promise.all(streams.map((s) => parts.model.decode(s)));
+  const seen = new Set<string>();
+  const distinct = streams.filter((s) => !seen.has(s.ids.join(',')) && seen.add(s.ids.join(',')));
+  const v = parts.vocab;
+  const forced = codesToVisualIds(codes, v);
+  const scores = distinct.map(
+    (s) =>
+      new ScoreStream({
+        row: [v.special.bos, v.special.user, ...s.ids, v.special.assistant, v.special.boi],
+        forced,
+        visualMask: parts.masks.visual,
+        job,
+      }),
+  );
+  await Promise.all(scores.map((s) => parts.model.decode(s)));
+  let best = 0;
+  for (let i = 1; i < scores.length; i++)
+    if (scores[i]!.logProbability > scores[best]!.logProbability) best = i;
+  const text = parts.tokenizer.decode(distinct[best]!.ids);
+  if (text !== '') job.ctx.onTextDelta?.(text);
+  return { text, finish: distinct[best]!.finish ?? 'end' };
+}
+
+function textStream(
+  parts: ModelParts,
+  row: number[],
+  temperature: number,
+  rng: SplitMix64,
+  job: JobControl,
+  allowImage: boolean,
+  onToken?: (ids: number[]) => void,
+): TextStream {
   const m = parts.manifest;
   const maxNew = m.generation.max_new_text_tokens;
   if (row.length + maxNew > m.prompting.max_sequence) {
@@ -32,25 +108,16 @@ export async function answerText(
       `input too long: the model's sequence limit is ${m.prompting.max_sequence}`,
     );
   }
-  let sent = '';
-  const stream = new TextStream({
+  return new TextStream({
     row,
     firstMask: allowImage ? parts.masks.answerStart : parts.masks.text,
     textMask: parts.masks.text,
     endId: m.vocab.special.end,
     boiId: m.vocab.special.boi,
     maxNewTokens: maxNew,
-    sampling: { temperature: m.generation.text_temperature, topK: 0, topP: 1 },
+    sampling: { temperature, topK: 0, topP: 1 },
     rng,
     job,
-    onToken: (ids) => {
-      progress.report('tokens', ids.length);
-      const text = parts.tokenizer.decode(ids);
-      const delta = text.startsWith(sent) ? text.slice(sent.length) : text;
-      sent = text;
-      if (delta !== '') job.ctx.onTextDelta?.(delta);
-    },
+    onToken,
   });
-  await parts.model.decode(stream);
-  return { text: parts.tokenizer.decode(stream.ids), finish: stream.finish ?? 'end' };
 }

@@ -103,3 +103,47 @@ export class TextStream implements DecodeStream {
     return id;
   }
 }
+
+export interface ScoreStreamOptions {
+  row: number[]; // ends with <boi>
+  forced: number[]; // the K visual ids to score, in emission order
+  visualMask: Uint8Array; // [V]
+  job: JobControl;
+}
+
+/**
+ * Teacher-forces `forced` after `row` and sums each id's log-probability under a softmax over the
+ * visual ids (the mask text-to-image samples with): log p(image tokens | row).
+ */
+export class ScoreStream implements DecodeStream {
+  readonly rows: number[][];
+  logProbability = 0;
+  private scored = 0;
+
+  constructor(private readonly o: ScoreStreamOptions) {
+    this.rows = [o.row];
+  }
+
+  stopReason(): Error | undefined {
+    return this.o.job.stopped;
+  }
+
+  advance(logits: Float32Array[]): number | null {
+    const o = this.o;
+    o.job.throwIfStopped();
+    o.job.steps++;
+    const id = o.forced[this.scored]!;
+    this.logProbability += logSoftmaxAt(logits[0]!, o.visualMask, id);
+    this.scored++;
+    return this.scored >= o.forced.length ? null : id;
+  }
+}
+
+/** log softmax(logits over the allowed ids)[id], in float64. */
+export function logSoftmaxAt(logits: Float32Array, allowed: Uint8Array, id: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) if (allowed[i] === 1 && logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) if (allowed[i] === 1) sum += Math.exp(logits[i]! - max);
+  return logits[id]! - max - Math.log(sum);
+}

@@ -119,16 +119,23 @@ class Pipeline:
         return [list(reversed(e)) for e in emitted]
 
     @torch.no_grad()
-    def generate_text(self, seqs: list[list[int]], max_new: int = 48, allow_image: bool = False) -> list[list[int]]:
-        """Greedy text until <end>. With allow_image the first token may be <boi> (returned as [<boi>])."""
+    def generate_text(self, seqs: list[list[int]], max_new: int = 48, allow_image: bool = False,
+                      temperature: float = 0.0, seeds: list[int] | None = None) -> list[list[int]]:
+        """Text until <end>: greedy, or sampled at `temperature` with one SplitMix64 per row (a draw per
+        token, as the runtime's TextStream). With allow_image the first token may be <boi> ([<boi>])."""
         B = len(seqs)
         end, boi = self.vocab.id("<end>"), self.vocab.id("<boi>")
         logits, past, attn, pos = self._run(seqs)
+        gens = [SplitMix64(s) for s in (seeds if seeds is not None else [0] * B)]
         out = [[] for _ in range(B)]
         done = [False] * B
         for i_step in range(max_new):
             mask = self.chat_first_mask if (allow_image and i_step == 0) else self.text_mask
             nxt = torch.argmax(logits + mask, dim=-1)
+            if temperature > 0:
+                for i in range(B):
+                    probs = process_logits((logits[i] + mask).numpy(), temperature, 0, 1.0)
+                    nxt[i] = sample_from_probs(probs, gens[i].uniform())
             for i in range(B):
                 if not done[i]:
                     t = int(nxt[i])
@@ -164,10 +171,48 @@ class Pipeline:
         return codes, self.decode(codes, sp.steps, seeds, fast_noise=fast_noise)
 
     def answer(self, img_codes: list[list[int]], questions: list[str]) -> list[str]:
+        return [self.vocab.decode_text(o) for o in self.generate_text(self._question_rows(img_codes, questions))]
+
+    def _question_rows(self, img_codes: list[list[int]], questions: list[str]) -> list[list[int]]:
         v = self.vocab
-        seqs = [[v.id("<bos>"), v.id("<user>")] + image_ids(v, c) + v.encode_text(q) + [v.id("<assistant>")]
+        return [[v.id("<bos>"), v.id("<user>")] + image_ids(v, c) + v.encode_text(q) + [v.id("<assistant>")]
                 for c, q in zip(img_codes, questions)]
-        return [v.decode_text(o) for o in self.generate_text(seqs)]
+
+    @torch.no_grad()
+    def code_log_likelihood(self, prompts: list[list[int]], codes: list[int]) -> list[float]:
+        """log p(codes | prompt) for each prompt (text ids) as a text-to-image prompt: the K codes
+        teacher-forced after <boi> in sequence order, each scored by the log-softmax over visual ids (the
+        generation's mask)."""
+        v = self.vocab
+        rows = [[v.id("<bos>"), v.id("<user>")] + ids + [v.id("<assistant>"), v.id("<boi>")] for ids in prompts]
+        forced = image_ids(v, codes)[1:-1]  # the K visual ids, without <boi> / <eoi>
+        logits, past, attn, pos = self._run(rows)
+        total = torch.zeros(len(rows), dtype=torch.float64)
+        for k, t in enumerate(forced):
+            total += torch.log_softmax((logits + self.visual_mask).double(), dim=-1)[:, t]
+            if k + 1 < len(forced):
+                logits, past, attn, pos = self._step(torch.full((len(rows),), t), past, attn, pos)
+        return total.tolist()
+
+    def caption(self, img_codes: list[list[int]], instruction: str, candidates: int = 0,
+                temperature: float = 1.0) -> list[str]:
+        """Captions; with `candidates` > 0, the greedy caption and that many sampled at `temperature`
+        (candidate i seeded i, from 1), and of the distinct ones the one under which the model's own
+        text-to-image direction finds the image's codes most likely (ties: the earlier one), as the runtime
+        does (inference/runtime/text-tasks.ts, captionText)."""
+        rows = self._question_rows(img_codes, [instruction] * len(img_codes))
+        greedy = self.generate_text(rows)
+        out = []
+        for c, row, g in zip(img_codes, rows, greedy):
+            if candidates <= 0:
+                out.append(g)
+                continue
+            sampled = self.generate_text([row] * candidates, temperature=temperature,
+                                         seeds=list(range(1, candidates + 1)))
+            distinct = [list(t) for t in dict.fromkeys(tuple(x) for x in [g] + sampled)]
+            scores = self.code_log_likelihood(distinct, c)
+            out.append(distinct[max(range(len(distinct)), key=lambda i: (scores[i], -i))])
+        return [self.vocab.decode_text(ids) for ids in out]
 
 
 def seeds_for(seed: int, n: int) -> list[int]:

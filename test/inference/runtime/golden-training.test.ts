@@ -5,6 +5,7 @@
  * Runs for the test package and for the bundled model.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DdtRuntime, loadModelPackage } from '../../../inference/runtime/index.js';
@@ -23,6 +24,8 @@ interface Golden {
   }[];
   encode: { pixels: string; tokens: number[] };
   caption: { tokens: number[]; text: string };
+  /** Scenes whose reranked caption (the default) differs from the greedy one. */
+  caption_reranked?: { pixels: string; greedy: string; text: string }[];
   ask: { tokens: number[]; question: string; answer: string };
   decode_keep: { tokens: number[]; keep: number; seed: string; steps: number; pixels: string };
 }
@@ -97,12 +100,28 @@ for (const c of cases) {
       expect(tokens).toEqual(golden.encode.tokens);
     });
 
-    it('captions and answers like the reference (greedy text)', async () => {
+    it('captions (reranked) and answers (greedy) like the reference', async () => {
       const size = golden.image_size;
       const image = { width: size, height: size, data: b64(golden.encode.pixels) };
       expect(await rt.caption(image, ctx())).toBe(golden.caption.text);
       expect(await rt.ask(image, golden.ask.question, ctx())).toBe(golden.ask.answer);
     });
+
+    // only packages that rerank captions have such cases (the tiny fixture does not)
+    const reranks =
+      JSON.parse(readFileSync(join(c.dir, 'manifest.json'), 'utf8')).generation.caption_candidates > 0;
+    if (reranks)
+      it('reranks caption candidates like the reference, where that changes the caption', async () => {
+        const cases = golden.caption_reranked ?? [];
+        expect(cases.length, 'export.py found no scene where reranking changes the caption').toBeGreaterThan(
+          0,
+        );
+        const size = golden.image_size;
+        for (const c of cases) {
+          expect(c.text).not.toBe(c.greedy);
+          expect(await rt.caption({ width: size, height: size, data: b64(c.pixels) }, ctx())).toBe(c.text);
+        }
+      });
 
     it('decodes the coarsest codes only, with the same noise', async () => {
       const d = golden.decode_keep;
