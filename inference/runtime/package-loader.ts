@@ -158,8 +158,6 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
       maxBatch,
       perImage: manifest.tokens.per_image,
       padId: s.pad,
-      // a reranked caption decodes its candidates side by side: a batch still holds maxBatch requests
-      llmRowsPerRequest: 1 + manifest.generation.caption_candidates,
     }),
     tokenizer,
     masks: buildVocabMasks(manifest.vocab, manifest.tokens.codebook_size),
