@@ -49,8 +49,8 @@ export async function answerText(
  * A caption by self-reranking: the greedy answer and generation.caption_candidates answers sampled at
  * generation.caption_candidate_temperature (candidate i seeded i, from 1), and of the distinct ones the
  * one under which the model's own text-to-image direction finds the image's tokens most likely (ties: the
- * earlier). The bundled model's held-out captions went from 0.607 to 0.800 fully right with 15
- * (training/ddt/presets.py). All candidates decode as one batch; the chosen text is sent as one delta.
+ * earlier). Held-out captions of the bundled model fully right: 0.687 greedy, 0.827 reranked over 15
+ * (training/ddt/presets.py). The candidates decode side by side; the chosen text is sent as one delta.
  */
 export async function captionText(
   parts: ModelParts,

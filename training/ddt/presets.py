@@ -42,8 +42,9 @@ PRESETS = {
     # (x0 predicted at t = 1 from all 16 codes) against 0.80 / 0.83 / 0.74 / 0.71 with 2 / 3 / 10 / 40 steps
     # (session 3, decoder step 13901; text-to-image 0.72 against 0.69 at 10 steps). At low noise the schedule
     # shows only the coarse codes, so drift from earlier steps cannot be corrected from the fine ones.
-    # Captions: greedy got 0.607 of held-out scenes fully right at LLM step 50000; the greedy caption and 15
-    # sampled at temperature 1, reranked by the model's own log p(codes | caption), got 0.800 (7: 0.760).
+    # Captions: greedy got 0.687 of held-out scenes fully right at LLM step 54000; the greedy caption and 15
+    # sampled at temperature 1, reranked by the model's own log p(codes | caption), 0.827 (3: 0.753, 7: 0.780;
+    # temperature 0.7: 0.833, 1.3: 0.820).
     # Guidance 1.0 (none): held-out text-to-image 0.731 against 0.706 at 1.5 and 0.630 at 2.0 (step 54000).
     "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1, guidance_scale=1.0,
                     caption_candidates=15),
