@@ -3,11 +3,12 @@
  * - encoder: concurrent image encodes run as one [B, 3, H, W] call;
  * - denoiser: concurrent denoising steps of any requests (any t, keep, step count) run as one batch;
  * - renderer and vae_decoder (packages that have them): concurrent calls run as one batch;
- * - LLM: token streams that start together decode in one left-padded KV-cache batch (llm-batch.ts).
+ * - LLM: token streams that start together decode in one left-padded KV-cache batch (llm-batch.ts);
+ *   concurrent scoring calls (caption reranking) run as one forward pass.
  */
 import { type Batchable, Coalescer } from './coalescer.js';
 import type { DenoiseInput, RenderInput } from './diffusion.js';
-import { type DecodeStream, LlmBatcher } from './llm-batch.js';
+import { type DecodeStream, LlmBatcher, padPrompts } from './llm-batch.js';
 import type { ModelBackend } from './model-backend.js';
 
 export interface BatchCounters {
@@ -19,6 +20,14 @@ export interface BatchCounters {
   llmCalls: number;
   llmRows: number;
   llmJoins: number; // streams' rows prefilled into a running LLM batch (continuous batching)
+  llmScoreCalls: number; // forward passes that scored rows (caption reranking)
+}
+
+interface ScoreInput extends Batchable {
+  ids: number[][];
+  scored: number;
+  allowedFrom: number;
+  allowedTo: number;
 }
 
 export class BatchedModel {
@@ -31,12 +40,14 @@ export class BatchedModel {
     llmCalls: 0,
     llmRows: 0,
     llmJoins: 0,
+    llmScoreCalls: 0,
   };
   private readonly encoder: Coalescer<{ rows: number; pixels: Float32Array }, number[]>;
   private readonly denoiser: Coalescer<DenoiseInput & { rows: number }, Float32Array>;
   private readonly renderer: Coalescer<RenderInput & { rows: number }, Float32Array>;
   private readonly vaeDecoder: Coalescer<{ rows: number; latent: Float32Array }, Float32Array>;
   private readonly llm: LlmBatcher;
+  private readonly scorer: Coalescer<ScoreInput, number[]>;
 
   constructor(
     private readonly backend: ModelBackend,
@@ -84,6 +95,29 @@ export class BatchedModel {
       const latent = concat(inputs.map((i) => i.latent));
       return splitByInput(await vaeDecode(latent, totalRows(inputs)), inputs); // pixels [B, 3, H, W]
     });
+    this.scorer = coalesce(async (inputs) => {
+      const score = requireGraph(this.backend.scoreLlm?.bind(this.backend), 'LLM scoring');
+      const rows = inputs.flatMap((i) => i.ids);
+      this.counters.llmScoreCalls++;
+      const padded = padPrompts(rows, opts.padId);
+      const { scored, allowedFrom, allowedTo } = inputs[0]!;
+      const sums = await score({
+        inputIds: padded.ids,
+        attentionMask: padded.mask,
+        positionIds: padded.positions,
+        batch: padded.batch,
+        seqLen: padded.seqLen,
+        scored,
+        allowedFrom,
+        allowedTo,
+      });
+      let at = 0;
+      return inputs.map((i) => {
+        const mine = Array.from(sums.subarray(at, at + i.rows));
+        at += i.rows;
+        return mine;
+      });
+    }, opts.maxBatch * 4);
     this.llm = new LlmBatcher(
       () => backend.openLlm(),
       opts.padId,
@@ -120,6 +154,14 @@ export class BatchedModel {
 
   decode(stream: DecodeStream): Promise<void> {
     return this.llm.submit(stream);
+  }
+
+  /**
+   * Summed log-probability of the last `scored` ids of each row given what precedes it, each under a softmax
+   * over the ids allowedFrom..allowedTo-1: one forward pass, batched with other requests' rows.
+   */
+  score(rows: number[][], scored: number, allowedFrom: number, allowedTo: number): Promise<number[]> {
+    return this.scorer.call({ rows: rows.length, ids: rows, scored, allowedFrom, allowedTo });
   }
 
   close(): Promise<void> {

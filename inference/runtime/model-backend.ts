@@ -5,6 +5,7 @@
 import type { DenoiseInput, RenderInput } from './diffusion.js';
 import type { LlmSession } from './llm-batch.js';
 import type { WorkerClient } from './worker-client.js';
+import type { ScoreRequest } from './worker-protocol.js';
 
 export interface ModelBackend {
   /** pixels [B, 3, H, W] -> codes [B, K] (code order). */
@@ -17,6 +18,8 @@ export interface ModelBackend {
   vaeDecode?(latent: Float32Array, batch: number): Promise<Float32Array>;
   /** A new LLM batch session (KV cache stays in one worker). */
   openLlm(): LlmSession;
+  /** Summed log-probabilities of each padded row's last tokens (worker-protocol.ts, ScoreRequest). */
+  scoreLlm?(request: Omit<ScoreRequest, 'op'>): Promise<Float64Array>;
   readonly parallelism: number; // independent batches that can run at once
   close(): Promise<void>;
 }
@@ -42,6 +45,10 @@ export class WorkerBackend implements ModelBackend {
 
   async encode(pixels: Float32Array, batch: number): Promise<BigInt64Array> {
     return this.pick().call({ op: 'encode', pixels, batch }, [pixels.buffer as ArrayBuffer]);
+  }
+
+  async scoreLlm(request: Omit<ScoreRequest, 'op'>): Promise<Float64Array> {
+    return this.pick().call({ op: 'llmScore', ...request });
   }
 
   async denoise(input: DenoiseInput): Promise<Float32Array> {

@@ -110,3 +110,12 @@ export function sampleToken(
   if (params.temperature === 0) return argmaxAllowed(logits, allowed);
   return drawFromProbabilities(tokenProbabilities(logits, allowed, params), u);
 }
+
+/** log softmax(logits[from, to))[id], in float64: the log-probability of `id` among the ids from..to-1. */
+export function logSoftmaxAt(logits: ArrayLike<number>, from: number, to: number, id: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = from; i < to; i++) if (logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += Math.exp(logits[i]! - max);
+  return logits[id]! - max - Math.log(sum);
+}

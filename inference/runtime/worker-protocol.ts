@@ -122,6 +122,22 @@ export interface KeepRowsRequest {
   dropColumns?: number; // left padding shared by every kept row
 }
 
+/**
+ * Log-probability of each row's last `scored` tokens given what precedes them, each under a softmax over the
+ * ids [allowedFrom, allowedTo): one forward pass with an empty past, no session kept. Returns [B] sums.
+ */
+export interface ScoreRequest {
+  op: 'llmScore';
+  inputIds: BigInt64Array; // [B, S], left-padded
+  attentionMask: BigInt64Array; // [B, S]
+  positionIds: BigInt64Array; // [B, S]
+  batch: number;
+  seqLen: number;
+  scored: number;
+  allowedFrom: number;
+  allowedTo: number;
+}
+
 export interface ReleaseRequest {
   op: 'llmRelease';
   sessionId: number;
@@ -137,6 +153,7 @@ export type WorkerRequest =
   | StepRequest
   | JoinRequest
   | KeepRowsRequest
+  | ScoreRequest
   | ReleaseRequest;
 
 export interface WorkerResults {
@@ -149,6 +166,7 @@ export interface WorkerResults {
   llmStep: Float32Array; // [B, V]
   llmJoin: Float32Array; // [B, V] of the joining rows
   llmKeepRows: null;
+  llmScore: Float64Array; // [B]
   llmRelease: null;
 }
 

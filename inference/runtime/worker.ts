@@ -20,6 +20,7 @@ import {
   selectRows,
 } from './ort-backend.js';
 import { distinctRows, takeRows } from './row-dedup.js';
+import { logSoftmaxAt } from './token-sampler.js';
 import { createGcHint } from './worker-gc.js';
 import {
   type Envelope,
@@ -27,6 +28,7 @@ import {
   type LoadResult,
   layerNames,
   type Reply,
+  type ScoreRequest,
   type WorkerRequest,
 } from './worker-protocol.js';
 
@@ -201,6 +203,37 @@ async function prefillLlm(
   return takeRows(logits, index, keep.length); // [B, V]
 }
 
+/** ScoreRequest: one forward pass over whole rows; position S-T-1+k predicts the row's token S-T+k. */
+async function scoreLlm(req: ScoreRequest): Promise<Float64Array> {
+  const m = loaded();
+  const spec = m.req.graphs.llm;
+  const { batch: B, seqLen: S, scored: T } = req;
+  const feeds: Record<string, OrtTensor> = {
+    [spec.inputs.input_ids]: int64Tensor(req.inputIds, [B, S]),
+    [spec.inputs.attention_mask]: int64Tensor(req.attentionMask, [B, S]),
+    [spec.inputs.position_ids]: int64Tensor(req.positionIds, [B, S]),
+  };
+  const empty = [B, spec.num_kv_heads, 0, spec.head_dim];
+  for (let i = 0; i < spec.num_layers; i++) {
+    feeds[m.pastKeys[i]!] = emptyFloat(empty, m.req.dtype);
+    feeds[m.pastValues[i]!] = emptyFloat(empty, m.req.dtype);
+  }
+  const logits = (await m.llm.run(feeds))[spec.outputs.logits];
+  if (!logits) throw new Error(`llm graph did not return ${spec.outputs.logits}`);
+  const V = logits.dims[2]!;
+  const sums = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < T; k++) {
+      const at = b * S + S - T - 1 + k;
+      const target = Number(req.inputIds[at + 1]!);
+      sums[b] =
+        sums[b]! +
+        logSoftmaxAt(readFloat(logits, at * V, (at + 1) * V), req.allowedFrom, req.allowedTo, target);
+    }
+  }
+  return sums;
+}
+
 async function runLlm(
   sessionId: number,
   ids: BigInt64Array,
@@ -323,6 +356,8 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       );
       return null;
     }
+    case 'llmScore':
+      return scoreLlm(req);
     case 'llmRelease':
       kvSessions.delete(req.sessionId);
       collectGarbage();

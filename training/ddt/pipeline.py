@@ -74,9 +74,9 @@ class Pipeline:
         return ids
 
     # ------------------------------------------------------------ autoregressive core
-    @torch.no_grad()
-    def _run(self, seqs: list[list[int]]):
-        """Left-padded prefill. -> (last logits [B,V], past, attention_mask, next positions)."""
+    @staticmethod
+    def _left_pad(seqs: list[list[int]]):
+        """-> ids, attention mask, positions [B, L], rows right-aligned."""
         B, L = len(seqs), max(len(s) for s in seqs)
         ids = torch.zeros(B, L, dtype=torch.long)
         attn = torch.zeros(B, L, dtype=torch.long)
@@ -85,7 +85,13 @@ class Pipeline:
             ids[i, L - len(s):] = torch.tensor(s)
             attn[i, L - len(s):] = 1
             pos[i, L - len(s):] = torch.arange(len(s))
-        out = self.llm(ids, attn, pos, *self.llm.empty_past(B))
+        return ids, attn, pos
+
+    @torch.no_grad()
+    def _run(self, seqs: list[list[int]]):
+        """Left-padded prefill. -> (last logits [B,V], past, attention_mask, next positions)."""
+        ids, attn, pos = self._left_pad(seqs)
+        out = self.llm(ids, attn, pos, *self.llm.empty_past(len(seqs)))
         return out[0][:, -1], list(out[1:]), attn, torch.tensor([len(s) for s in seqs])
 
     @torch.no_grad()
@@ -180,19 +186,18 @@ class Pipeline:
 
     @torch.no_grad()
     def code_log_likelihood(self, prompts: list[list[int]], codes: list[int]) -> list[float]:
-        """log p(codes | prompt) for each prompt (text ids) as a text-to-image prompt: the K codes
-        teacher-forced after <boi> in sequence order, each scored by the log-softmax over visual ids (the
-        generation's mask)."""
+        """log p(codes | prompt) for each prompt (text ids) as a text-to-image prompt: the K codes after <boi>
+        in sequence order, scored in one forward pass over the whole left-padded rows, each by the
+        log-softmax over visual ids (the generation's mask), as the runtime's llmScore does."""
         v = self.vocab
-        rows = [[v.id("<bos>"), v.id("<user>")] + ids + [v.id("<assistant>"), v.id("<boi>")] for ids in prompts]
         forced = image_ids(v, codes)[1:-1]  # the K visual ids, without <boi> / <eoi>
-        logits, past, attn, pos = self._run(rows)
-        total = torch.zeros(len(rows), dtype=torch.float64)
-        for k, t in enumerate(forced):
-            total += torch.log_softmax((logits + self.visual_mask).double(), dim=-1)[:, t]
-            if k + 1 < len(forced):
-                logits, past, attn, pos = self._step(torch.full((len(rows),), t), past, attn, pos)
-        return total.tolist()
+        rows = [[v.id("<bos>"), v.id("<user>")] + ids + [v.id("<assistant>"), v.id("<boi>")] + forced
+                for ids in prompts]
+        ids, attn, pos = self._left_pad(rows)
+        B, L, K = *ids.shape, len(forced)
+        logits = self.llm(ids, attn, pos, *self.llm.empty_past(B))[0][:, L - K - 1:L - 1]  # [B, K, V]
+        logp = torch.log_softmax((logits + self.visual_mask).double(), dim=-1)
+        return logp.gather(-1, torch.tensor(forced).expand(B, K)[..., None]).squeeze(-1).sum(-1).tolist()
 
     def caption(self, img_codes: list[list[int]], instruction: str, candidates: int = 0,
                 temperature: float = 1.0) -> list[str]:

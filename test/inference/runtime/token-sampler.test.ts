@@ -3,6 +3,7 @@ import {
   applyGuidance,
   argmaxAllowed,
   drawFromProbabilities,
+  logSoftmaxAt,
   sampleToken,
   tokenProbabilities,
 } from '../../../inference/runtime/token-sampler.js';
@@ -68,5 +69,14 @@ describe('token sampler', () => {
     const allowed = Uint8Array.of(0, 1, 1);
     expect(sampleToken([50, 0, 0], allowed, off, 0.49)).toBe(1);
     expect(sampleToken([50, 0, 0], allowed, off, 0.51)).toBe(2);
+  });
+});
+
+describe('logSoftmaxAt', () => {
+  it('normalises over the ids from..to-1 only', () => {
+    const logits = new Float32Array([5, 1, 2, 3, 9]);
+    const z = Math.exp(1) + Math.exp(2) + Math.exp(3);
+    expect(logSoftmaxAt(logits, 1, 4, 3)).toBeCloseTo(3 - Math.log(z), 12);
+    expect(logSoftmaxAt(logits, 1, 4, 1)).toBeCloseTo(1 - Math.log(z), 12);
   });
 });
