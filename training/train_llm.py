@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import time
 from pathlib import Path
@@ -100,7 +99,7 @@ def weighted_loss(logits, labels, text_size: int, text_weight: float):
 
 def schedule(step: int, total: int) -> float:
     """The main learning-rate schedule: cosine from 1 to 0.1 over `total` steps."""
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total)))
+    return decay_factor(step, 0, total, 0.1)
 
 
 def rate_factor(step: int, schedule_total: int, decay_from: int | None, cooldown: int) -> float:

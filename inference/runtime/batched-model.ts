@@ -55,6 +55,9 @@ export class BatchedModel {
   ) {
     const K = opts.perImage;
     const slots = backend.parallelism;
+    // a reranked caption decodes 16 rows (generation.caption_candidates 15): 8 at once ran 67 ms per
+    // caption with LLM batches of at most 32 rows, 79 with 16 and 88 with 128 (one batch, one worker busy)
+    const llmRows = opts.maxBatch * 4;
     const coalesce = <I extends Batchable, O>(
       run: (inputs: I[]) => Promise<O[]>,
       maxRows = opts.maxBatch * 2,
@@ -117,13 +120,11 @@ export class BatchedModel {
         at += i.rows;
         return mine;
       });
-    }, opts.maxBatch * 4);
+    }, llmRows);
     this.llm = new LlmBatcher(
       () => backend.openLlm(),
       opts.padId,
-      // a reranked caption decodes 16 rows (generation.caption_candidates 15): 8 at once ran 67 ms per
-      // caption with batches of at most 32 rows, 79 with 16 and 88 with 128 (one batch, one worker busy)
-      opts.maxBatch * 4,
+      llmRows,
       slots,
       (rows, kind) => {
         this.counters.llmCalls++;

@@ -208,16 +208,7 @@ async function scoreLlm(req: ScoreRequest): Promise<Float64Array> {
   const m = loaded();
   const spec = m.req.graphs.llm;
   const { batch: B, seqLen: S, scored: T } = req;
-  const feeds: Record<string, OrtTensor> = {
-    [spec.inputs.input_ids]: int64Tensor(req.inputIds, [B, S]),
-    [spec.inputs.attention_mask]: int64Tensor(req.attentionMask, [B, S]),
-    [spec.inputs.position_ids]: int64Tensor(req.positionIds, [B, S]),
-  };
-  const empty = [B, spec.num_kv_heads, 0, spec.head_dim];
-  for (let i = 0; i < spec.num_layers; i++) {
-    feeds[m.pastKeys[i]!] = emptyFloat(empty, m.req.dtype);
-    feeds[m.pastValues[i]!] = emptyFloat(empty, m.req.dtype);
-  }
+  const feeds = llmFeeds(req.inputIds, req.attentionMask, req.positionIds, B, S, undefined);
   const logits = (await m.llm.run(feeds))[spec.outputs.logits];
   if (!logits) throw new Error(`llm graph did not return ${spec.outputs.logits}`);
   const V = logits.dims[2]!;
@@ -234,15 +225,15 @@ async function scoreLlm(req: ScoreRequest): Promise<Float64Array> {
   return sums;
 }
 
-async function runLlm(
-  sessionId: number,
+/** The LLM graph's inputs: ids / mask / positions [B, S], and the cache's past (an empty one without). */
+function llmFeeds(
   ids: BigInt64Array,
   mask: BigInt64Array,
   positions: BigInt64Array,
   batch: number,
   seqLen: number,
   cache: KvCache | undefined,
-): Promise<Float32Array> {
+): Record<string, OrtTensor> {
   const m = loaded();
   const spec = m.req.graphs.llm;
   const graphMask = cache ? cache.graphMask(mask, batch) : mask;
@@ -258,7 +249,21 @@ async function runLlm(
     feeds[m.pastKeys[i]!] = past?.[i] ?? emptyFloat(emptyDims, m.req.dtype);
     feeds[m.pastValues[i]!] = past?.[L + i] ?? emptyFloat(emptyDims, m.req.dtype);
   }
-  const out = await m.llm.run(feeds);
+  return feeds;
+}
+
+async function runLlm(
+  sessionId: number,
+  ids: BigInt64Array,
+  mask: BigInt64Array,
+  positions: BigInt64Array,
+  batch: number,
+  seqLen: number,
+  cache: KvCache | undefined,
+): Promise<Float32Array> {
+  const m = loaded();
+  const spec = m.req.graphs.llm;
+  const out = await m.llm.run(llmFeeds(ids, mask, positions, batch, seqLen, cache));
   const presents = [...m.presentKeys, ...m.presentValues].map((name) => {
     const t = out[name];
     if (!t) throw new Error(`llm graph did not return ${name}`);
