@@ -172,7 +172,10 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
     if op == "generate":
         prompt = req["prompt"]
         seconds, stages, calls, (codes, _) = run_repeated(
-            req, timer, lambda: pipe.generate([prompt] * count, sp, seeds_for(seed, count)))
+            req, timer, lambda: pipe.generate([prompt] * count, sp, seeds_for(seed, count), False,
+                                              int(req.get("image_candidates", 0)),
+                                              float(req.get("image_temperature", 0.7)),
+                                              float(req.get("image_forward_weight", 0.0)), count))
         return {"seconds": seconds, "stages": stages, "calls": calls, "tokens": codes}
     if op == "edit":
         img = images[int(req["image"])]

@@ -44,7 +44,8 @@ def build(out: Path, hardware: str, notes: str) -> str:
         "so a prefix of a generation is a decodable preview. Condition dropout (10 %) trains the unconditional "
         "branch for classifier-free guidance.",
         "- Data: the procedural shapes world (training/ddt/world.py), mixture of text-to-image, captioning, VQA, "
-        "editing and 2-3 turn chat. Compositions whose text (prompts) or scene (captions, VQA, edits) hashes into "
+        "editing, 2-3 turn chat, and the inverse of text-to-image (an image in, a prompt that draws it out; "
+        "it ranks candidate images). Compositions whose text (prompts) or scene (captions, VQA, edits) hashes into "
         "the held-out 10 % are never trained on; every acceptance figure below is measured on them.",
         "",
         "## Training",
@@ -62,13 +63,22 @@ def build(out: Path, hardware: str, notes: str) -> str:
         lines.append("")
         if "t2i" in ev:
             t = ev["t2i"]
-            lines.append(f"- Text-to-image fully right: overall {mark(t['overall'], FLOORS['t2i_overall'])}")
+            how = (f" (each image the best of its own tokens and {ev['image_candidates']} sampled at temperature "
+                   f"{ev['image_candidate_temperature']}, by the model's own log p(prompt | image)"
+                   + (f" + {ev['image_candidate_forward_weight']} log p(image | prompt)"
+                      if ev.get("image_candidate_forward_weight") else "") + ")"
+                   if ev.get("image_candidates") else "")
+            lines.append(f"- Text-to-image fully right: overall {mark(t['overall'], FLOORS['t2i_overall'])}{how}")
             distinct = ev.get("t2i_distinct_prompts", {})
             for k, v in t.items():
                 if k != "overall":
                     d = distinct.get(k)
                     of = f" (over {d} distinct held-out prompt{'s' if d != 1 else ''})" if d else ""
                     lines.append(f"  - {k}: {mark(v, FLOORS['t2i_category'])}{of}")
+        if "t2i_without_reranking" in ev:
+            t = ev["t2i_without_reranking"]
+            lines.append(f"- The same without reranking (the request's own tokens): overall {t['overall']:.3f}; "
+                         + ", ".join(f"{k} {v:.3f}" for k, v in t.items() if k != "overall"))
         if "t2i_trained" in ev:
             t, d = ev["t2i_trained"], ev.get("t2i_trained_distinct_prompts", {})
             lines.append("- Not acceptance, for comparing checkpoints: text-to-image on prompts it trained on, "

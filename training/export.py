@@ -19,12 +19,13 @@ import torch
 
 from ddt.common import load_checkpoint, setup_torch
 from ddt.data import to_tensor
-from ddt.language import CAPTION_INSTRUCTION
+from ddt.language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION
 from ddt.export_graphs import DenoiserGraph, LlamaGraph
 from ddt.llm import KVCacheLlama, make_llm
 from ddt.pipeline import Pipeline, Sampling, seeds_for
 from ddt.presets import PRESETS, Preset
-from ddt.tasks import eval_scene
+from ddt.rng import image_seed
+from ddt.tasks import eval_scene, t2i_prompt
 from ddt.tokenizer_model import DDTTokenizer
 from ddt.vocab import SPECIALS, Vocab, build_text_tokenizer
 from ddt.world import Obj, make_scene, render
@@ -155,7 +156,8 @@ def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, 
         "sampler": {"type": "rectified_flow_x0", "steps": preset.sampler_steps, "min_steps": 1, "max_steps": 50},
         "vocab": {"size": vocab.size, "text_size": vocab.text_size, "visual_offset": vocab.text_size,
                   "special": {s.strip("<>"): vocab.id(s) for s in SPECIALS}},
-        "prompting": {"caption_instruction": CAPTION_INSTRUCTION, "max_prompt_tokens": 64, "max_sequence": 512},
+        "prompting": {"caption_instruction": CAPTION_INSTRUCTION, "prompt_instruction": PROMPT_INSTRUCTION,
+                      "max_prompt_tokens": 64, "max_sequence": 512},
         "generation": defaults,
         "graphs": {
             "encoder": {"file": "encoder.onnx", "inputs": {"pixels": "pixels"}, "outputs": {"codes": "codes"}},
@@ -199,6 +201,27 @@ def reranked_caption_cases(pipe: Pipeline, preset: Preset, want: int = 2, tries:
     return cases
 
 
+def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: int = 2,
+                         tries: int = 40) -> list[dict]:
+    """Held-out prompts whose reranked image differs from the request's own codes, with both code lists."""
+    if preset.image_candidates <= 0:
+        return []
+    rng = random.Random(29)
+    sp = Sampling(temperature=0.0, guidance=guidance, steps=preset.sampler_steps)
+    cases = []
+    for i in range(tries):
+        prompt = t2i_prompt(rng, train=False, category="relation")[0]
+        seed = image_seed(300, i)
+        own = pipe.generate([prompt], sp, [seed])[0][0]
+        chosen = pipe.generate([prompt], sp, [seed], False, preset.image_candidates, preset.image_temperature,
+                               preset.image_forward_weight)[0][0]
+        if chosen != own:
+            cases.append({"prompt": prompt, "seed": str(seed), "own": own, "tokens": chosen})
+            if len(cases) == want:
+                break
+    return cases
+
+
 def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) -> None:
     """Fixed inputs and the Python reference's outputs, for the TypeScript parity tests."""
     steps = preset.sampler_steps
@@ -206,7 +229,8 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
     prompts = ["two red circles", "a blue square at the top left", "a green triangle to the left of a purple square"]
     seeds = seeds_for(42, len(prompts))
     sp = Sampling(temperature=0.0, guidance=guidance, steps=steps)
-    codes, imgs = pipe.generate(prompts, sp, seeds)
+    codes, imgs = pipe.generate(prompts, sp, seeds, False, preset.image_candidates, preset.image_temperature,
+                                preset.image_forward_weight)
     scene = make_scene([Obj(0, "red", "circle"), Obj(4, "blue", "square"), Obj(8, "yellow", "triangle")])
     img = render(scene, size)
     enc = pipe.encode([img])[0]
@@ -223,6 +247,7 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
                    "pixels": b64(img), "tokens": enc},
         "caption": {"tokens": enc, "text": cap},
         "caption_reranked": [{**c, "pixels": b64(c["pixels"])} for c in reranked_caption_cases(pipe, preset)],
+        "generate_reranked": reranked_image_cases(pipe, preset, guidance),
         "ask": {"tokens": enc, "question": "how many circles are there", "answer": ans},
         "decode_keep": {"tokens": enc, "keep": 4, "seed": "7", "steps": steps, "pixels": b64(keep_img)},
     }
@@ -257,7 +282,10 @@ def main() -> None:
     defaults = {"temperature": args.temperature, "top_k": args.top_k, "top_p": 1.0, "guidance_scale": guidance,
                 "text_temperature": 0.0, "max_new_text_tokens": 48,
                 "caption_candidates": preset.caption_candidates,
-                "caption_candidate_temperature": preset.caption_temperature}
+                "caption_candidate_temperature": preset.caption_temperature,
+                "image_candidates": preset.image_candidates,
+                "image_candidate_temperature": preset.image_temperature,
+                "image_candidate_forward_weight": preset.image_forward_weight}
     write_manifest(out, args.name or out.name, preset, vocab, shape, ck_t, ck_l, defaults)
     parity = check_parity(tok, llm, out, args.kv_cache)
     print(json.dumps(parity))

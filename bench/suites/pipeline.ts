@@ -84,7 +84,16 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
       const sampling = { ...pySampling, steps };
       const req =
         task === 'generate'
-          ? { op: 'generate', prompt, count: batch, ...sampling }
+          ? {
+              op: 'generate',
+              prompt,
+              count: batch,
+              ...sampling,
+              // the package's image reranking settings, as the runtime applies them
+              image_candidates: manifest.generation.image_candidates,
+              image_temperature: manifest.generation.image_candidate_temperature,
+              image_forward_weight: manifest.generation.image_candidate_forward_weight,
+            }
           : task === 'edit'
             ? { op: 'edit', image: 0, instruction: EDIT_INSTRUCTION, count: batch, ...sampling }
             : {

@@ -4,7 +4,7 @@
  * - denoiser: concurrent denoising steps of any requests (any t, keep, step count) run as one batch;
  * - renderer and vae_decoder (packages that have them): concurrent calls run as one batch;
  * - LLM: token streams that start together decode in one left-padded KV-cache batch (llm-batch.ts);
- *   concurrent scoring calls (caption reranking) run as one forward pass.
+ *   concurrent scoring calls (caption and image reranking) run as one forward pass.
  */
 import { type Batchable, Coalescer } from './coalescer.js';
 import type { DenoiseInput, RenderInput } from './diffusion.js';
@@ -20,7 +20,7 @@ export interface BatchCounters {
   llmCalls: number;
   llmRows: number;
   llmJoins: number; // streams' rows prefilled into a running LLM batch (continuous batching)
-  llmScoreCalls: number; // forward passes that scored rows (caption reranking)
+  llmScoreCalls: number; // forward passes that scored rows (caption and image reranking)
 }
 
 interface ScoreInput extends Batchable {
@@ -103,16 +103,18 @@ export class BatchedModel {
       const rows = inputs.flatMap((i) => i.ids);
       this.counters.llmScoreCalls++;
       const padded = padPrompts(rows, opts.padId);
-      const { scored, allowedFrom, allowedTo } = inputs[0]!;
+      // per row: requests with different scored spans and softmax ranges share the pass
+      const perRow = (f: (i: ScoreInput) => number) =>
+        Int32Array.from(inputs.flatMap((i) => i.ids.map(() => f(i))));
       const sums = await score({
         inputIds: padded.ids,
         attentionMask: padded.mask,
         positionIds: padded.positions,
         batch: padded.batch,
         seqLen: padded.seqLen,
-        scored,
-        allowedFrom,
-        allowedTo,
+        scored: perRow((i) => i.scored),
+        allowedFrom: perRow((i) => i.allowedFrom),
+        allowedTo: perRow((i) => i.allowedTo),
       });
       let at = 0;
       return inputs.map((i) => {

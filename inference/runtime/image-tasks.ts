@@ -1,12 +1,13 @@
 /** Image-producing work of one request: encode, sample image tokens, diffusion-decode, previews. */
 import { type GeneratedImage, type RgbImage, RuntimeError, type SamplingParams } from './api.js';
 import { type DecodeJob, renderImages, sampleImages } from './diffusion.js';
+import { pickImageCandidates, rerankRow } from './image-rerank.js';
 import type { JobControl } from './job-control.js';
 import { sampleShape } from './manifest.js';
 import type { ModelParts } from './model-parts.js';
 import { imageToTensor, tensorToImage } from './pixels.js';
 import type { ProgressReporter } from './progress.js';
-import { createNoiseRng, createTokenRng, fillNormal, seedForImage } from './rng.js';
+import { createNoiseRng, createTokenRng, fillNormal, seedForCandidate, seedForImage } from './rng.js';
 import { visualIdsToCodes } from './sequences.js';
 import { ImageTokenStream } from './token-streams.js';
 
@@ -103,9 +104,15 @@ export async function decodeImages(
 export interface ImageRows {
   cond: number[];
   uncond: number[];
+  /** Text-to-image rows only: the prompt's ids, by which candidates are reranked (image-rerank.ts). */
+  prompt?: number[];
 }
 
-/** Samples `count` images from prompt rows (CFG when guidanceScale != 1), then decodes them. */
+/**
+ * Samples `count` images from prompt rows (CFG when guidanceScale != 1), then decodes them. With
+ * `rows.prompt` and generation.image_candidates > 0, each image is the best of its candidates
+ * (image-rerank.ts); progress and previews follow image 0's own candidate.
+ */
 export async function generateFromRows(
   parts: ModelParts,
   rows: ImageRows,
@@ -122,6 +129,16 @@ export async function generateFromRows(
       `input too long: the model's sequence limit is ${m.prompting.max_sequence}`,
     );
   }
+  const N = rows.prompt ? m.generation.image_candidates : 0;
+  if (
+    N > 0 &&
+    rerankRow(parts, new Array<number>(K).fill(0), rows.prompt!).length > m.prompting.max_sequence
+  ) {
+    throw new RuntimeError(
+      'invalid_argument',
+      `prompt too long to rerank images: the model's sequence limit is ${m.prompting.max_sequence}`,
+    );
+  }
   const guided = params.guidanceScale !== 1;
   const previews = job.ctx.previews && m.tokens.order === 'coarse_to_fine';
   let previewBusy = false;
@@ -133,45 +150,58 @@ export async function generateFromRows(
     noises[i] ??= imageNoise(parts, seeds[i]!);
     return noises[i];
   };
-  const streams = seeds.map(
-    (seed, i) =>
-      new ImageTokenStream({
-        cond: rows.cond,
-        uncond: guided ? rows.uncond : null,
-        guidanceScale: params.guidanceScale,
-        perImage: K,
-        visualMask: parts.masks.visual,
-        visualOffset: m.vocab.visual_offset,
-        sampling: { temperature: params.temperature, topK: params.topK, topP: params.topP },
-        rng: createTokenRng(seed),
-        job,
-        onToken:
-          i !== 0
-            ? undefined
-            : (emitted) => {
-                const n = emitted.length;
-                if (!previews || previewBusy || n % PREVIEW_EVERY !== 0 || n >= K) {
-                  progress.report('tokens', n);
-                  return;
-                }
-                previewBusy = true;
-                previewDone = previewCodes(parts, [...emitted], noiseOf(0), job)
-                  .then((preview) => progress.report('tokens', n, preview))
-                  .catch(() => {})
-                  .finally(() => {
-                    previewBusy = false;
-                  });
-              },
-      }),
+  const tokenStream = (seed: bigint, temperature: number, onToken?: (emitted: number[]) => void) =>
+    new ImageTokenStream({
+      cond: rows.cond,
+      uncond: guided ? rows.uncond : null,
+      guidanceScale: params.guidanceScale,
+      perImage: K,
+      visualMask: parts.masks.visual,
+      visualOffset: m.vocab.visual_offset,
+      sampling: { temperature, topK: params.topK, topP: params.topP },
+      rng: createTokenRng(seed),
+      job,
+      onToken,
+    });
+  const streams = seeds.map((seed, i) =>
+    tokenStream(
+      seed,
+      params.temperature,
+      i !== 0
+        ? undefined
+        : (emitted) => {
+            const n = emitted.length;
+            if (!previews || previewBusy || n % PREVIEW_EVERY !== 0 || n >= K) {
+              progress.report('tokens', n);
+              return;
+            }
+            previewBusy = true;
+            previewDone = previewCodes(parts, [...emitted], noiseOf(0), job)
+              .then((preview) => progress.report('tokens', n, preview))
+              .catch(() => {})
+              .finally(() => {
+                previewBusy = false;
+              });
+          },
+    ),
   );
-  await Promise.all(streams.map((s) => parts.model.decode(s)));
+  const candidates = seeds.flatMap((seed) =>
+    Array.from({ length: N }, (_, j) =>
+      tokenStream(seedForCandidate(seed, j + 1), m.generation.image_candidate_temperature),
+    ),
+  );
+  await Promise.all([...streams, ...candidates].map((s) => parts.model.decode(s)));
   await previewDone; // no progress event may follow the result
-  const codes = streams.map((s) =>
+  const toCodes = (s: ImageTokenStream) =>
     visualIdsToCodes(
       s.emitted.map((c) => c + m.vocab.visual_offset),
       parts.vocab,
-    ),
-  );
+    );
+  let codes = streams.map(toCodes);
+  if (N > 0) {
+    const perImage = codes.map((own, i) => [own, ...candidates.slice(i * N, (i + 1) * N).map(toCodes)]);
+    codes = await pickImageCandidates(parts, { cond: rows.cond, prompt: rows.prompt! }, perImage, job);
+  }
   const images = await decodeImages(
     parts,
     codes.map((c, i) => ({ codes: c, keep: K, noise: noiseOf(i) })),

@@ -114,6 +114,8 @@ export const manifestSchema = z.object({
   }),
   prompting: z.object({
     caption_instruction: z.string().min(1),
+    /** The inverse of text-to-image (image in, a prompt that draws it out); needed by image_candidates. */
+    prompt_instruction: z.string().min(1).optional(),
     max_prompt_tokens: positiveInt,
     max_sequence: positiveInt,
   }),
@@ -127,6 +129,11 @@ export const manifestSchema = z.object({
     /** Captions by self-reranking: sampled candidates besides the greedy one (0 = the greedy caption). */
     caption_candidates: z.number().int().min(0).max(64).default(0),
     caption_candidate_temperature: z.number().positive().default(1),
+    /** Images by self-reranking: sampled candidates per generated image besides its own (0 = none). */
+    image_candidates: z.number().int().min(0).max(64).default(0),
+    image_candidate_temperature: z.number().positive().default(0.7),
+    /** Weight of log p(image | prompt) added to a candidate's log p(prompt | image). */
+    image_candidate_forward_weight: z.number().nonnegative().default(0),
   }),
   graphs: z.object({
     encoder: encoderSpec,
@@ -214,4 +221,7 @@ function checkConsistency(m: Manifest, file: string): void {
   if (m.latent !== null && m.latent.scale === 0) fail('latent.scale must be non-zero');
   if (sampler.use_renderer && m.graphs.renderer === null) fail('sampler.use_renderer needs graphs.renderer');
   if (m.image.std.some((s) => s === 0)) fail('image.std must be non-zero');
+  if (m.generation.image_candidates > 0 && m.prompting.prompt_instruction === undefined) {
+    fail('generation.image_candidates needs prompting.prompt_instruction (how candidates are scored)');
+  }
 }

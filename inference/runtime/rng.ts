@@ -123,6 +123,14 @@ export function seedForImage(seed: bigint, index: number): bigint {
   return BigInt.asUintN(64, seed + BigInt(index));
 }
 
+/**
+ * Seed of candidate j (from 1) of the image with seed `imageSeed` (image-rerank.ts). A multiplicative step,
+ * not +j: the images of one request have consecutive seeds, and their candidates must not be each other's.
+ */
+export function seedForCandidate(imageSeed: bigint, j: number): bigint {
+  return BigInt.asUintN(64, imageSeed * 0x9e3779b97f4a7c15n + BigInt(j));
+}
+
 /** Generator for an image's token sampler. */
 export function createTokenRng(imageSeed: bigint): SplitMix64 {
   return new SplitMix64(imageSeed);

@@ -42,18 +42,19 @@ export function encodeUserText(text: string, encode: EncodeText, v: SequenceVoca
   return ids;
 }
 
-/** Generate: cond `<bos> <user> {prompt} <assistant> <boi>`, uncond drops the prompt. */
+/** Generate: cond `<bos> <user> {prompt} <assistant> <boi>`, uncond drops the prompt; and the prompt's ids. */
 export function buildGenerateRows(
   prompt: string,
   encode: EncodeText,
   v: SequenceVocab,
-): { cond: number[]; uncond: number[] } {
+): { cond: number[]; uncond: number[]; prompt: number[] } {
   if (prompt.trim() === '') throw new RuntimeError('invalid_argument', 'prompt is empty');
   const s = v.special;
   const text = encodeUserText(prompt, encode, v, 'prompt');
   return {
     cond: [s.bos, s.user, ...text, s.assistant, s.boi],
     uncond: [s.bos, s.user, s.assistant, s.boi],
+    prompt: text,
   };
 }
 

@@ -123,8 +123,9 @@ export interface KeepRowsRequest {
 }
 
 /**
- * Log-probability of each row's last `scored` tokens given what precedes them, each under a softmax over the
- * ids [allowedFrom, allowedTo): one forward pass with an empty past, no session kept. Returns [B] sums.
+ * Log-probability of each row's last `scored[b]` tokens given what precedes them, each under a softmax over
+ * the ids [allowedFrom[b], allowedTo[b]): one forward pass with an empty past, no session kept. Per row, so
+ * that rows scored differently (caption candidates, image candidates) share one pass. Returns [B] sums.
  */
 export interface ScoreRequest {
   op: 'llmScore';
@@ -133,9 +134,9 @@ export interface ScoreRequest {
   positionIds: BigInt64Array; // [B, S]
   batch: number;
   seqLen: number;
-  scored: number;
-  allowedFrom: number;
-  allowedTo: number;
+  scored: Int32Array; // [B]
+  allowedFrom: Int32Array; // [B]
+  allowedTo: Int32Array; // [B]
 }
 
 export interface ReleaseRequest {

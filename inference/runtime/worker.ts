@@ -207,19 +207,20 @@ async function prefillLlm(
 async function scoreLlm(req: ScoreRequest): Promise<Float64Array> {
   const m = loaded();
   const spec = m.req.graphs.llm;
-  const { batch: B, seqLen: S, scored: T } = req;
+  const { batch: B, seqLen: S } = req;
   const feeds = llmFeeds(req.inputIds, req.attentionMask, req.positionIds, B, S, undefined);
   const logits = (await m.llm.run(feeds))[spec.outputs.logits];
   if (!logits) throw new Error(`llm graph did not return ${spec.outputs.logits}`);
   const V = logits.dims[2]!;
   const sums = new Float64Array(B);
   for (let b = 0; b < B; b++) {
+    const T = req.scored[b]!;
     for (let k = 0; k < T; k++) {
       const at = b * S + S - T - 1 + k;
       const target = Number(req.inputIds[at + 1]!);
       sums[b] =
         sums[b]! +
-        logSoftmaxAt(readFloat(logits, at * V, (at + 1) * V), req.allowedFrom, req.allowedTo, target);
+        logSoftmaxAt(readFloat(logits, at * V, (at + 1) * V), req.allowedFrom[b]!, req.allowedTo[b]!, target);
     }
   }
   return sums;

@@ -15,6 +15,9 @@ RELATIONS = ("to the left of", "to the right of", "above", "below")
 GEN_VERBS = ("draw", "generate", "show me", "make an image of", "create")
 CAPTION_INSTRUCTIONS = ("describe the image", "what is in the image", "caption the image")
 CAPTION_INSTRUCTION = CAPTION_INSTRUCTIONS[0]
+# The inverse of text-to-image: the image in, a prompt that draws it out. Its likelihood of a user's prompt
+# ranks candidate images for that prompt (docs/model-package.md, "Images by self-reranking").
+PROMPT_INSTRUCTION = "how can you draw the image"
 
 
 def plural(shape: str) -> str:

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 
 from .data import to_tensor, to_uint8
+from .language import PROMPT_INSTRUCTION
 from .llm import KVCacheLlama
-from .rng import SplitMix64, image_seed, noise_generator, process_logits, sample_from_probs
+from .rng import SplitMix64, candidate_seed, image_seed, noise_generator, process_logits, sample_from_probs
 from .tasks import image_ids
 from .tokenizer_model import DDTTokenizer, sample
 from .vocab import SPECIALS, Vocab
@@ -157,13 +158,72 @@ class Pipeline:
         return out
 
     # ------------------------------------------------------------ tasks
-    def generate(self, prompts: list[str], sp: Sampling, seeds: list[int], fast_noise: bool = False):
+    def generate(self, prompts: list[str], sp: Sampling, seeds: list[int], fast_noise: bool = False,
+                 candidates: int = 0, temperature: float = 0.7, forward_weight: float = 0.0, per_request: int = 1):
+        """Images for prompts. With `candidates` > 0, each image's own codes (sampled as `sp` says, from its
+        seed) and that many sampled at `temperature` (candidate j from candidate_seed(seed, j), j from 1), and of
+        the distinct ones the best by best_images_for, as the runtime does (inference/runtime/image-rerank.ts);
+        each `per_request` consecutive images (one prompt) are one request, whose images avoid each other's."""
         v = self.vocab
         cond = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(p) + [v.id("<assistant>"), v.id("<boi>")]
                 for p in prompts]
         uncond = [[v.id("<bos>"), v.id("<user>"), v.id("<assistant>"), v.id("<boi>")] for _ in prompts]
         codes = self.generate_image_codes(cond, uncond, sp, seeds)
+        if candidates > 0:
+            cs = Sampling(temperature, sp.top_k, sp.top_p, sp.guidance, sp.steps)
+            rep = lambda rows: [r for r in rows for _ in range(candidates)]  # noqa: E731
+            sampled = self.generate_image_codes(rep(cond), rep(uncond), cs,
+                                                [candidate_seed(s, j) for s in seeds for j in range(1, candidates + 1)])
+            pools = [[c] + sampled[i * candidates:(i + 1) * candidates] for i, c in enumerate(codes)]
+            codes = [c for r in range(0, len(prompts), per_request)
+                     for c in self.best_images_for(prompts[r], pools[r:r + per_request], forward_weight)]
         return codes, self.decode(codes, sp.steps, seeds, fast_noise=fast_noise)
+
+    def best_images_for(self, prompt: str, pools: list[list[list[int]]], forward_weight: float = 0.0) -> list[list[int]]:
+        """One request's images, in order: each the first of its distinct candidates with the highest
+        log p(prompt <end> | image, PROMPT_INSTRUCTION) + forward_weight * log p(image | prompt) that no earlier
+        image took (else its best)."""
+        distinct = [[list(t) for t in dict.fromkeys(tuple(c) for c in pool)] for pool in pools]
+        flat = [c for d in distinct for c in d]
+        scores = self.prompt_log_likelihood(flat, prompt)  # every candidate of the request in one pass
+        if forward_weight:
+            fwd = self.image_log_likelihood(prompt, flat)
+            scores = [a + forward_weight * b for a, b in zip(scores, fwd)]
+        taken: set[tuple[int, ...]] = set()
+        out, at = [], 0
+        for d in distinct:
+            order = sorted(range(len(d)), key=lambda i: (-scores[at + i], i))
+            at += len(d)
+            pick = next((i for i in order if tuple(d[i]) not in taken), order[0])
+            taken.add(tuple(d[pick]))
+            out.append(d[pick])
+        return out
+
+    def image_log_likelihood(self, prompt: str, img_codes: list[list[int]]) -> list[float]:
+        """log p(codes | prompt) of each image under one text-to-image prompt (as code_log_likelihood)."""
+        v = self.vocab
+        head = [v.id("<bos>"), v.id("<user>")] + v.encode_text(prompt) + [v.id("<assistant>"), v.id("<boi>")]
+        rows = [head + image_ids(v, c)[1:-1] for c in img_codes]
+        return self._score_last(rows, self.K, v.text_size, v.size)
+
+    @torch.no_grad()
+    def prompt_log_likelihood(self, img_codes: list[list[int]], prompt: str) -> list[float]:
+        """log p(prompt <end> | image) for each image, asked with PROMPT_INSTRUCTION (the inverse of
+        text-to-image): one forward pass over the whole rows, each answer token by the log-softmax over the
+        text ids [0, text_size), as the runtime's llmScore does."""
+        v = self.vocab
+        answer = v.encode_text(prompt) + [v.id("<end>")]
+        rows = [r + answer for r in self._question_rows(img_codes, [PROMPT_INSTRUCTION] * len(img_codes))]
+        return self._score_last(rows, len(answer), 0, v.text_size)
+
+    @torch.no_grad()
+    def _score_last(self, rows: list[list[int]], n: int, lo: int, hi: int) -> list[float]:
+        """Summed log-probabilities of each row's last n ids, each by the log-softmax over ids [lo, hi)."""
+        ids, attn, pos = self._left_pad(rows)
+        L = ids.shape[1]
+        logits = self.llm(ids, attn, pos, *self.llm.empty_past(len(rows)))[0][:, L - n - 1:L - 1, lo:hi]
+        logp = torch.log_softmax(logits.double(), dim=-1)
+        return logp.gather(-1, (ids[:, L - n:] - lo)[..., None]).squeeze(-1).sum(-1).tolist()
 
     def edit(self, img_codes: list[list[int]], instructions: list[str], sp: Sampling, seeds: list[int],
              fast_noise: bool = False):
@@ -184,7 +244,6 @@ class Pipeline:
         return [[v.id("<bos>"), v.id("<user>")] + image_ids(v, c) + v.encode_text(q) + [v.id("<assistant>")]
                 for c, q in zip(img_codes, questions)]
 
-    @torch.no_grad()
     def code_log_likelihood(self, prompts: list[list[int]], codes: list[int]) -> list[float]:
         """log p(codes | prompt) for each prompt (text ids) as a text-to-image prompt: the K codes after <boi>
         in sequence order, scored in one forward pass over the whole left-padded rows, each by the
@@ -193,11 +252,7 @@ class Pipeline:
         forced = image_ids(v, codes)[1:-1]  # the K visual ids, without <boi> / <eoi>
         rows = [[v.id("<bos>"), v.id("<user>")] + ids + [v.id("<assistant>"), v.id("<boi>")] + forced
                 for ids in prompts]
-        ids, attn, pos = self._left_pad(rows)
-        B, L, K = *ids.shape, len(forced)
-        logits = self.llm(ids, attn, pos, *self.llm.empty_past(B))[0][:, L - K - 1:L - 1]  # [B, K, V]
-        logp = torch.log_softmax((logits + self.visual_mask).double(), dim=-1)
-        return logp.gather(-1, torch.tensor(forced).expand(B, K)[..., None]).squeeze(-1).sum(-1).tolist()
+        return self._score_last(rows, len(forced), v.text_size, v.size)
 
     def caption(self, img_codes: list[list[int]], instruction: str, candidates: int = 0,
                 temperature: float = 1.0) -> list[str]:

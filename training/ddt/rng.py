@@ -43,6 +43,12 @@ def image_seed(seed: int, i: int) -> int:
     return (seed + i) & MASK64
 
 
+def candidate_seed(seed: int, j: int) -> int:
+    """Seed of candidate j (from 1) of the image with seed `seed` (Pipeline.generate); as rng.ts's
+    seedForCandidate: multiplicative, so that consecutive image seeds do not share candidates."""
+    return (seed * 0x9E3779B97F4A7C15 + j) & MASK64
+
+
 def noise_generator(seed: int) -> SplitMix64:
     return SplitMix64(seed ^ NOISE_SALT)
 

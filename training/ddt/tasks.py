@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .language import (
-    CAPTION_INSTRUCTIONS, EDIT_KINDS, GEN_VERBS, QUESTION_FAMILIES, T2I_CATEGORIES, caption, describe,
+    CAPTION_INSTRUCTIONS, EDIT_KINDS, GEN_VERBS, PROMPT_INSTRUCTION, QUESTION_FAMILIES, T2I_CATEGORIES, caption,
+    describe,
     sample_edit, sample_prompt, sample_question,
 )
 from .vocab import Vocab
@@ -22,7 +23,7 @@ from .world import Scene, random_scene, scene_key
 
 Turn = tuple[str, list]  # ("user" | "assistant", [str | Scene, ...])
 
-MIX = (("t2i", 0.34), ("caption", 0.14), ("vqa", 0.2), ("edit", 0.2), ("chat", 0.12))
+MIX = (("t2i", 0.34), ("caption", 0.14), ("vqa", 0.2), ("edit", 0.2), ("chat", 0.12), ("prompt", 0.1))
 COND_DROPOUT = 0.1
 
 
@@ -85,13 +86,23 @@ def t2i_prompt(rng: random.Random, train: bool, category: str | None = None) -> 
             return prompt, scene
 
 
+def t2i_request(rng: random.Random, prompt: str) -> str:
+    """The prompt as a user writes it: bare, or after a verb ("draw ...")."""
+    return f"{rng.choice(GEN_VERBS)} {prompt}" if rng.random() < 0.4 else prompt
+
+
 def example_t2i(rng: random.Random, mix: TaskMix) -> list[Turn]:
     prompt, scene = t2i_prompt(rng, train=True)
     if rng.random() < COND_DROPOUT:
-        prompt = ""  # the unconditional branch of classifier-free guidance
-    elif rng.random() < 0.4:
-        prompt = f"{rng.choice(GEN_VERBS)} {prompt}"
-    return [("user", [prompt] if prompt else []), ("assistant", [scene])]
+        return [("user", []), ("assistant", [scene])]  # the unconditional branch of classifier-free guidance
+    return [("user", [t2i_request(rng, prompt)]), ("assistant", [scene])]
+
+
+def example_prompt(rng: random.Random, mix: TaskMix) -> list[Turn]:
+    """The inverse of text-to-image, from the same (held-in) prompts: the scene in, a request that draws it out.
+    Its likelihood of a given prompt, compared across candidate images, ranks them by how well each fits it."""
+    prompt, scene = t2i_prompt(rng, train=True)
+    return [("user", [scene, PROMPT_INSTRUCTION]), ("assistant", [t2i_request(rng, prompt)])]
 
 
 def example_caption(rng: random.Random, mix: TaskMix) -> list[Turn]:
@@ -145,6 +156,7 @@ def example_chat(rng: random.Random, mix: TaskMix) -> list[Turn]:
 
 EXAMPLES: dict[str, Callable[[random.Random, TaskMix], list[Turn]]] = {
     "t2i": example_t2i, "caption": example_caption, "vqa": example_vqa, "edit": example_edit, "chat": example_chat,
+    "prompt": example_prompt,
 }
 
 

@@ -9,13 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../inference/runtime/api.js';
 import { type DdtRuntime, loadModelPackage, readManifest } from '../../../inference/runtime/index.js';
-import { ctx, params, patternImage } from './helpers.js';
+import { ctx, patternImage } from './helpers.js';
 
 const PACKAGES = [
   fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url)),
   fileURLToPath(new URL('../../../models/shapes-ddt-small', import.meta.url)),
 ];
 let rt: DdtRuntime;
+/** The package's defaults: the bundled model's (no guidance, 15 image candidates) make 16 rows a Generate. */
+const defaults = (seed: bigint) => ({ ...rt.description.defaults, seed });
 
 /** Starts `late` when the first request has emitted two image tokens (its LLM batch is mid-way). */
 async function whileRunning<T>(late: () => Promise<T>): Promise<T> {
@@ -23,7 +25,7 @@ async function whileRunning<T>(late: () => Promise<T>): Promise<T> {
   const onProgress = (e: ProgressEvent) => {
     if (e.stage === 'tokens' && e.step === 2) started = late();
   };
-  await rt.generate('a red circle', 1, params({ seed: 11n }), ctx({ onProgress }));
+  await rt.generate('a red circle', 1, defaults(11n), ctx({ onProgress }));
   if (!started) throw new Error('the first request never reported token 2');
   return started;
 }
@@ -38,17 +40,18 @@ describe.each(
   ),
 )('continuous batching ($name, $kv KV cache)', ({ dir }) => {
   beforeAll(async () => {
-    // one worker = one LLM batch slot, so a second request finds it busy
-    rt = await loadModelPackage(dir, { executionProvider: 'cpu', workers: 1, maxBatch: 4 });
+    // one worker = one LLM batch slot, so a second request finds it busy; LLM batches of up to 32 rows, so
+    // that a reranking request (16 rows with the bundled model's 15 candidates) leaves room to join
+    rt = await loadModelPackage(dir, { executionProvider: 'cpu', workers: 1, maxBatch: 8 });
   });
   afterAll(async () => {
     await rt?.close();
   });
 
   it('lets a generate join a running batch and gives the same image as alone', async () => {
-    const alone = await rt.generate('two blue square', 1, params({ seed: 2n }), ctx());
+    const alone = await rt.generate('two blue square', 1, defaults(2n), ctx());
     const joinsBefore = rt.counters.llmJoins;
-    const joined = await whileRunning(() => rt.generate('two blue square', 1, params({ seed: 2n }), ctx()));
+    const joined = await whileRunning(() => rt.generate('two blue square', 1, defaults(2n), ctx()));
     expect(rt.counters.llmJoins - joinsBefore).toBe(1);
     expect(joined[0]!.tokens).toEqual(alone[0]!.tokens);
     const diff = Math.max(...alone[0]!.image.data.map((v, i) => Math.abs(v - joined[0]!.image.data[i]!)));

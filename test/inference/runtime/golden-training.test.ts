@@ -26,6 +26,8 @@ interface Golden {
   caption: { tokens: number[]; text: string };
   /** Scenes whose reranked caption (the default) differs from the greedy one. */
   caption_reranked?: { pixels: string; greedy: string; text: string }[];
+  /** Prompts whose reranked image (the default) differs from the request's own codes. */
+  generate_reranked?: { prompt: string; seed: string; own: number[]; tokens: number[] }[];
   ask: { tokens: number[]; question: string; answer: string };
   decode_keep: { tokens: number[]; keep: number; seed: string; steps: number; pixels: string };
 }
@@ -120,6 +122,29 @@ for (const c of cases) {
         for (const c of cases) {
           expect(c.text).not.toBe(c.greedy);
           expect(await rt.caption({ width: size, height: size, data: b64(c.pixels) }, ctx())).toBe(c.text);
+        }
+      });
+
+    const reranksImages =
+      JSON.parse(readFileSync(join(c.dir, 'manifest.json'), 'utf8')).generation.image_candidates > 0;
+    if (reranksImages)
+      it('reranks image candidates like the reference, where that changes the image', async () => {
+        const cases = golden.generate_reranked ?? [];
+        expect(cases.length, 'export.py found no prompt where reranking changes the image').toBeGreaterThan(
+          0,
+        );
+        for (const g of cases) {
+          expect(g.tokens).not.toEqual(g.own);
+          const params = {
+            seed: BigInt(g.seed),
+            guidanceScale: 1,
+            temperature: 0,
+            topK: 0,
+            topP: 1,
+            steps: 1,
+          };
+          const [img] = await rt.generate(g.prompt, 1, params, ctx());
+          expect(img!.tokens, g.prompt).toEqual(g.tokens);
         }
       });
 

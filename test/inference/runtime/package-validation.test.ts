@@ -74,6 +74,15 @@ describe('model package validation', () => {
     );
   });
 
+  it('needs a prompt instruction to rerank images', async () => {
+    const { dir } = await brokenPackage((m) => {
+      m.generation.image_candidates = 4;
+    });
+    await expect(loadModelPackage(dir, cpu)).rejects.toThrow(
+      /generation\.image_candidates needs prompting\.prompt_instruction/,
+    );
+  });
+
   it('names a missing graph file', async () => {
     const { dir } = await brokenPackage();
     await rm(join(dir, 'denoiser.onnx'));

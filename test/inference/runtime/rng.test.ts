@@ -5,6 +5,7 @@ import {
   fillNormal,
   NOISE_SEED_XOR,
   SplitMix64,
+  seedForCandidate,
   seedForImage,
 } from '../../../inference/runtime/rng.js';
 
@@ -50,6 +51,9 @@ describe('SplitMix64', () => {
   it('seeds images and their noise generators as specified', () => {
     expect(seedForImage(2n ** 64n - 1n, 2)).toBe(1n);
     expect(seedForImage(10n, 3)).toBe(13n);
+    // candidates: seed * 0x9E3779B97F4A7C15 + j mod 2^64 (Python: training/ddt/rng.py, candidate_seed)
+    expect(seedForCandidate(12345n, 3)).toBe(11613906214716018864n);
+    expect(seedForCandidate(2n ** 64n - 1n, 1)).toBe(7046029254386353132n);
     const noise = createNoiseRng(7n);
     expect(noise.normal()).toBeCloseTo(0.39680052936559296, 14);
     expect(noise.normal()).toBeCloseTo(0.26306068355551504, 14);

@@ -26,10 +26,11 @@ describe('sequences', () => {
     expect(codesToVisualIds([1, 2, 3], { ...v, order: 'code_order' })).toEqual([101, 102, 103]);
   });
 
-  it('builds generate rows with an unconditional twin', () => {
+  it('builds generate rows with an unconditional twin, and keeps the prompt ids for reranking', () => {
     expect(buildGenerateRows('red circle', encode, v)).toEqual({
       cond: [1, 6, 10, 11, 7, 4],
       uncond: [1, 6, 7, 4],
+      prompt: [10, 11],
     });
   });
 

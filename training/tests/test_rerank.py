@@ -1,0 +1,79 @@
+"""Self-reranking on seeded random tiny weights. Captions (Pipeline.caption): the choice is the distinct
+candidate with the highest log p(codes | caption), and 0 candidates is the greedy answer. Images
+(Pipeline.generate): the distinct candidate codes with the highest log p(prompt | image)."""
+
+import random
+
+import torch
+
+from bench_reference import random_run
+from ddt.language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION
+from ddt.llm import KVCacheLlama
+from ddt.pipeline import Pipeline, Sampling
+from ddt.presets import PRESETS
+from ddt.rng import candidate_seed
+
+
+def test_reranked_caption_is_the_most_likely_candidate():
+    tok, llm, vocab, _, _ = random_run(PRESETS["tiny"])
+    pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
+    rng = random.Random(3)
+    codes = [rng.randrange(tok.cfg.codebook_size) for _ in range(tok.cfg.k)]
+    assert pipe.caption([codes], CAPTION_INSTRUCTION) == pipe.answer([codes], [CAPTION_INSTRUCTION])
+    n = 6
+    row = pipe._question_rows([codes], [CAPTION_INSTRUCTION])[0]
+    greedy = pipe.generate_text([row])
+    sampled = pipe.generate_text([row] * n, temperature=1.0, seeds=list(range(1, n + 1)))
+    distinct = [list(t) for t in dict.fromkeys(tuple(x) for x in greedy + sampled)]
+    assert len(distinct) > 1  # random weights at temperature 1: the candidates differ
+    scores = pipe.code_log_likelihood(distinct, codes)
+    best = distinct[max(range(len(distinct)), key=lambda i: (scores[i], -i))]
+    assert pipe.caption([codes], CAPTION_INSTRUCTION, n, 1.0) == [vocab.decode_text(best)]
+    # the score is the teacher-forced log-probability of the K codes: a batch of one scores the same
+    one = pipe.code_log_likelihood([distinct[0]], codes)[0]
+    assert abs(one - scores[0]) < 1e-4 and one < 0
+    assert torch.isfinite(torch.tensor(scores)).all()
+
+
+def test_reranked_image_is_the_candidate_that_best_explains_the_prompt():
+    tok, llm, vocab, _, _ = random_run(PRESETS["tiny"])
+    pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
+    prompt, seed, n = "two red circles", 41, 5
+    sp = Sampling(steps=1)
+    plain, _ = pipe.generate([prompt], sp, [seed])
+    cond = [[vocab.id("<bos>"), vocab.id("<user>")] + vocab.encode_text(prompt)
+            + [vocab.id("<assistant>"), vocab.id("<boi>")]]
+    sampled = pipe.generate_image_codes(cond * n, None, Sampling(temperature=1.0),
+                                        [candidate_seed(seed, j) for j in range(1, n + 1)])
+    distinct = [list(t) for t in dict.fromkeys(tuple(c) for c in plain + sampled)]
+    assert len(distinct) > 1
+    scores = pipe.prompt_log_likelihood(distinct, prompt)
+    best = distinct[max(range(len(distinct)), key=lambda i: (scores[i], -i))]
+    chosen, imgs = pipe.generate([prompt], sp, [seed], candidates=n, temperature=1.0)
+    assert chosen == [best] and imgs.shape[0] == 1
+    # with the forward direction added: log p(prompt | image) + w log p(image | prompt)
+    fwd = pipe.image_log_likelihood(prompt, distinct)
+    assert abs(fwd[1] - pipe.code_log_likelihood([vocab.encode_text(prompt)], distinct[1])[0]) < 1e-6
+    mixed = [a + 0.5 * b for a, b in zip(scores, fwd)]
+    want = distinct[max(range(len(distinct)), key=lambda i: (mixed[i], -i))]
+    assert pipe.generate([prompt], sp, [seed], candidates=n, temperature=1.0, forward_weight=0.5)[0] == [want]
+    # the score is the prompt's teacher-forced log-probability, token by token over the text ids
+    answer = vocab.encode_text(prompt) + [vocab.id("<end>")]
+    row = pipe._question_rows([distinct[0]], [PROMPT_INSTRUCTION])[0] + answer
+    with torch.no_grad():
+        logits = pipe.llm(torch.tensor([row]), torch.ones(1, len(row), dtype=torch.long),
+                          torch.arange(len(row))[None], *pipe.llm.empty_past(1))[0][0]
+    want = sum(torch.log_softmax(logits[len(row) - len(answer) - 1 + k, :vocab.text_size].double(), -1)[t].item()
+               for k, t in enumerate(answer))
+    assert abs(want - scores[0]) < 1e-4
+
+
+def test_images_of_one_request_avoid_each_others_choice():
+    tok, llm, vocab, _, _ = random_run(PRESETS["tiny"])
+    pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
+    prompt, sp = "a blue square", Sampling(steps=1)
+    seeds = [5, 6, 7]
+    apart = [pipe.generate([prompt], sp, [s], candidates=4, temperature=1.0)[0][0] for s in seeds]
+    together = pipe.generate([prompt] * 3, sp, seeds, candidates=4, temperature=1.0, per_request=3)[0]
+    assert together[0] == apart[0]  # the first image is unaffected
+    assert len({tuple(c) for c in together}) == 3
