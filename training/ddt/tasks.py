@@ -15,8 +15,7 @@ from typing import Callable
 
 from .language import (
     CAPTION_INSTRUCTIONS, EDIT_KINDS, GEN_VERBS, PROMPT_INSTRUCTION, QUESTION_FAMILIES, T2I_CATEGORIES, caption,
-    describe,
-    sample_edit, sample_prompt, sample_question,
+    describe, sample_edit, sample_prompt, sample_question,
 )
 from .vocab import Vocab
 from .world import Scene, random_scene, scene_key
