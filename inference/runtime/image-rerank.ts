@@ -8,6 +8,7 @@
  */
 import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
+import { firstOfEach } from './row-dedup.js';
 import { codesToVisualIds, imageSpan } from './sequences.js';
 
 /**
@@ -23,20 +24,13 @@ export async function pickImageCandidates(
 ): Promise<number[][]> {
   const m = parts.manifest;
   const w = m.generation.image_candidate_forward_weight;
-  const distinct = candidates.map((list) => {
-    const seen = new Set<string>();
-    return list.filter((c) => !seen.has(c.join(',')) && seen.add(c.join(',')));
-  });
+  const distinct = candidates.map((list) => firstOfEach(list, (c) => c));
   const flat = distinct.flat();
+  const inverseRow = rerankRows(parts, rows.prompt);
   const visual = m.vocab.visual_offset;
   const [inverse, forward] = await Promise.all([
     // the prompt and <end>, over the text ids
-    parts.model.score(
-      flat.map((codes) => rerankRow(parts, codes, rows.prompt)),
-      rows.prompt.length + 1,
-      0,
-      m.vocab.text_size,
-    ),
+    parts.model.score(flat.map(inverseRow), rows.prompt.length + 1, 0, m.vocab.text_size),
     w === 0
       ? null
       : parts.model.score(
@@ -61,11 +55,15 @@ export async function pickImageCandidates(
   });
 }
 
-/** `<bos> <user> [image] {prompt_instruction} <assistant> {prompt} <end>`: the inverse of text-to-image. */
-export function rerankRow(parts: ModelParts, codes: number[], promptIds: number[]): number[] {
+/**
+ * Codes -> `<bos> <user> [image] {prompt_instruction} <assistant> {prompt} <end>`, the inverse of
+ * text-to-image; the instruction is encoded once for all candidates.
+ */
+export function rerankRows(parts: ModelParts, promptIds: number[]): (codes: number[]) => number[] {
   const instruction = parts.manifest.prompting.prompt_instruction;
   if (instruction === undefined) throw new Error('image reranking needs prompting.prompt_instruction');
   const s = parts.vocab.special;
   const question = parts.tokenizer.encode(instruction);
-  return [s.bos, s.user, ...imageSpan(codes, parts.vocab), ...question, s.assistant, ...promptIds, s.end];
+  const answer = [s.assistant, ...promptIds, s.end];
+  return (codes) => [s.bos, s.user, ...imageSpan(codes, parts.vocab), ...question, ...answer];
 }

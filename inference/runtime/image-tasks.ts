@@ -1,7 +1,7 @@
 /** Image-producing work of one request: encode, sample image tokens, diffusion-decode, previews. */
 import { type GeneratedImage, type RgbImage, RuntimeError, type SamplingParams } from './api.js';
 import { type DecodeJob, renderImages, sampleImages } from './diffusion.js';
-import { pickImageCandidates, rerankRow } from './image-rerank.js';
+import { pickImageCandidates, rerankRows } from './image-rerank.js';
 import type { JobControl } from './job-control.js';
 import { sampleShape } from './manifest.js';
 import type { ModelParts } from './model-parts.js';
@@ -132,7 +132,7 @@ export async function generateFromRows(
   const N = rows.prompt ? m.generation.image_candidates : 0;
   if (
     N > 0 &&
-    rerankRow(parts, new Array<number>(K).fill(0), rows.prompt!).length > m.prompting.max_sequence
+    rerankRows(parts, rows.prompt!)(new Array<number>(K).fill(0)).length > m.prompting.max_sequence
   ) {
     throw new RuntimeError(
       'invalid_argument',

@@ -10,6 +10,15 @@ export interface DistinctRows {
   index: number[]; // [B]: position in `keep` of each row's distinct row
 }
 
+/** The first of each group of items with equal id lists (reranking candidates), in order. */
+export function firstOfEach<T>(items: T[], ids: (item: T) => number[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = ids(item).join(',');
+    return !seen.has(key) && seen.add(key);
+  });
+}
+
 /** Rows b of [B, ...] arrays (all of them equal over every array) found once. */
 export function distinctRows(arrays: BigInt64Array[], batch: number): DistinctRows {
   const keep: number[] = [];

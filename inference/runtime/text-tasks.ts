@@ -4,6 +4,7 @@ import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
 import type { ProgressReporter } from './progress.js';
 import { createTokenRng, type SplitMix64 } from './rng.js';
+import { firstOfEach } from './row-dedup.js';
 import { codesToVisualIds } from './sequences.js';
 import { type TextFinish, TextStream } from './token-streams.js';
 
@@ -70,8 +71,7 @@ export async function captionText(
   );
   const streams = [greedy, ...sampled];
   await Promise.all(streams.map((s) => parts.model.decode(s)));
-  const seen = new Set<string>();
-  const distinct = streams.filter((s) => !seen.has(s.ids.join(',')) && seen.add(s.ids.join(',')));
+  const distinct = firstOfEach(streams, (s) => s.ids);
   job.throwIfStopped();
   const v = parts.vocab;
   const image = codesToVisualIds(codes, v);

@@ -109,10 +109,9 @@ for (const c of cases) {
       expect(await rt.ask(image, golden.ask.question, ctx())).toBe(golden.ask.answer);
     });
 
-    // only packages that rerank captions have such cases (the tiny fixture does not)
-    const reranks =
-      JSON.parse(readFileSync(join(c.dir, 'manifest.json'), 'utf8')).generation.caption_candidates > 0;
-    if (reranks)
+    // only packages that rerank have such cases (the tiny fixture does not)
+    const generation = JSON.parse(readFileSync(join(c.dir, 'manifest.json'), 'utf8')).generation;
+    if (generation.caption_candidates > 0)
       it('reranks caption candidates like the reference, where that changes the caption', async () => {
         const cases = golden.caption_reranked ?? [];
         expect(cases.length, 'export.py found no scene where reranking changes the caption').toBeGreaterThan(
@@ -125,9 +124,7 @@ for (const c of cases) {
         }
       });
 
-    const reranksImages =
-      JSON.parse(readFileSync(join(c.dir, 'manifest.json'), 'utf8')).generation.image_candidates > 0;
-    if (reranksImages)
+    if (generation.image_candidates > 0)
       it('reranks image candidates like the reference, where that changes the image', async () => {
         const cases = golden.generate_reranked ?? [];
         expect(cases.length, 'export.py found no prompt where reranking changes the image').toBeGreaterThan(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distinctRows, takeRows } from '../../../inference/runtime/row-dedup.js';
+import { distinctRows, firstOfEach, takeRows } from '../../../inference/runtime/row-dedup.js';
 
 describe('distinctRows', () => {
   it('finds each distinct row once, in order of first appearance, with every row mapped to it', () => {
@@ -23,5 +23,12 @@ describe('takeRows', () => {
     const out = takeRows(logits, [1, 0, 1], 2);
     expect(out).toBeInstanceOf(Float32Array);
     expect([...out]).toEqual([2.5, 3.5, 0.5, 1.5, 2.5, 3.5]);
+  });
+});
+
+describe('firstOfEach', () => {
+  it('keeps the first item of each id list, in order ([1, 23] and [12, 3] differ)', () => {
+    const items = [{ ids: [1, 23] }, { ids: [12, 3] }, { ids: [1, 23] }, { ids: [] }, { ids: [] }];
+    expect(firstOfEach(items, (i) => i.ids)).toEqual([items[0], items[1], items[3]]);
   });
 });
