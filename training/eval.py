@@ -30,7 +30,8 @@ from ddt.presets import PRESETS
 from ddt.tasks import build_sequence, eval_scene, sample_any_edit, t2i_prompt
 from ddt.world import POSITIONS, Scene, detect, render
 from export import load_run
-from train_llm import SceneCodes, collate, weighted_loss
+from ddt.llm_batches import SceneCodes, collate
+from train_llm import weighted_loss
 
 
 def eval_tokenizer(pipe: Pipeline, n: int, steps: int) -> dict:

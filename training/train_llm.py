@@ -1,6 +1,9 @@
 """Train the MLLM on the task mixture, with the DDT tokenizer's encoder frozen. Resumes from its checkpoint.
 
     python training/train_llm.py --preset small --run training/runs/small [--minutes 80] [--steps 6000]
+
+On a GPU (`--device auto` picks CUDA when there is one) the steps run in bfloat16 autocast, and `--workers N`
+processes draw and render the examples (the main process still encodes scenes, on the GPU).
 """
 
 from __future__ import annotations
@@ -13,42 +16,16 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ddt.common import Logger, decay_factor, decay_start, load_checkpoint, save_checkpoint, setup_torch, warmup
-from ddt.data import to_tensor
-from ddt.llm import make_llm
-from ddt.presets import PRESETS
+from ddt.common import (
+    Logger, decay_factor, decay_start, load_checkpoint, pick_device, save_checkpoint, setup_torch, warmup,
+)
 from ddt.language import QUESTION_FAMILIES
-from ddt.tasks import EXAMPLES, TaskMix, build_sequence, parse_weights, sample_example
+from ddt.llm import make_llm
+from ddt.llm_batches import SceneCodes, length_buckets
+from ddt.presets import PRESETS
+from ddt.tasks import EXAMPLES, TaskMix, parse_weights
 from ddt.tokenizer_model import DDTTokenizer
 from ddt.vocab import Vocab, build_text_tokenizer
-from ddt.world import render, scene_key
-
-
-class SceneCodes:
-    """Scene -> K codes with the frozen encoder, batched and memoised."""
-
-    def __init__(self, tok: DDTTokenizer, limit: int = 200_000):
-        self.tok, self.memo, self.limit = tok, {}, limit
-
-    @torch.no_grad()
-    def prime(self, scenes) -> None:
-        if len(self.memo) > self.limit:
-            # before choosing what to encode: clearing after it dropped codes this batch still needed (a run
-            # died with a KeyError ~5,900 steps after a resume, session 5)
-            self.memo.clear()
-        todo = list({scene_key(s): s for s in scenes if scene_key(s) not in self.memo}.values())
-        if not todo:
-            return
-        codes = self.tok.encode(to_tensor([render(s, self.tok.cfg.image_size) for s in todo]))
-        for s, c in zip(todo, codes.tolist()):
-            self.memo[scene_key(s)] = c
-
-    def prime_examples(self, examples) -> None:
-        """prime() with every scene the examples' turns show."""
-        self.prime([p for ex in examples for _, parts in ex for p in parts if not isinstance(p, str)])
-
-    def __call__(self, scene) -> list[int]:
-        return self.memo[scene_key(scene)]
 
 
 def load_tokenizer(run: Path, preset) -> DDTTokenizer:
@@ -57,33 +34,6 @@ def load_tokenizer(run: Path, preset) -> DDTTokenizer:
     assert ck, f"train the tokenizer first: {run / 'tokenizer.pt'} is missing"
     tok.load_state_dict(ck["model"])
     return tok.eval()
-
-
-def length_buckets(rng, n, vocab, codes: SceneCodes, mix: TaskMix, pool: int = 4):
-    """Yield batches of n sequences of similar length: padding a 28-token prompt to an 80-token chat wasted
-    about half of every step."""
-    while True:
-        exs = [sample_example(rng, mix) for _ in range(n * pool)]
-        codes.prime_examples(exs)
-        seqs = sorted((build_sequence(vocab, ex, codes) for ex in exs), key=lambda s: len(s[0]))
-        batches = [seqs[i * n:(i + 1) * n] for i in range(pool)]
-        rng.shuffle(batches)
-        for b in batches:
-            yield collate(b)
-
-
-def collate(seqs):
-    n = len(seqs)
-    L = max(len(s) for s, _ in seqs)
-    ids = torch.zeros(n, L, dtype=torch.long)
-    labels = torch.full((n, L), -100, dtype=torch.long)
-    attn = torch.zeros(n, L, dtype=torch.long)
-    for i, (s, m) in enumerate(seqs):
-        ids[i, : len(s)] = torch.tensor(s)
-        attn[i, : len(s)] = 1
-        lab = torch.tensor([t if k else -100 for t, k in zip(s, m)])
-        labels[i, : len(s) - 1] = lab[1:]  # predict token i+1 at position i
-    return ids, attn, labels
 
 
 def weighted_loss(logits, labels, text_size: int, text_weight: float):
@@ -125,13 +75,17 @@ def main() -> None:
                     help="end with N steps whose learning rate falls from the schedule's value at their start "
                          "to 5 %% of it (kept across resumes)")
     ap.add_argument("--text-weight", type=float, default=1.0, help="loss weight of text targets against image codes")
+    ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="processes drawing and rendering examples (0: in this process, reproducible)")
     args = ap.parse_args()
     setup_torch(args.threads)
+    device = pick_device(args.device)
     p = PRESETS[args.preset]
     run = Path(args.run)
-    tok = load_tokenizer(run, p)
+    tok = load_tokenizer(run, p).to(device)
     vocab = Vocab(build_text_tokenizer(), p.tokenizer.codebook_size)
-    model = make_llm(p.llm, vocab.size)
+    model = make_llm(p.llm, vocab.size).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=p.llm_lr, weight_decay=0.01, betas=(0.9, 0.98))
     total = args.steps or p.llm_steps
     step, seconds = 0, 0.0
@@ -156,11 +110,14 @@ def main() -> None:
     base = TaskMix()
     mix = TaskMix(parse_weights(args.mix, tuple(EXAMPLES), base.tasks),
                   parse_weights(args.vqa_families, QUESTION_FAMILIES, base.vqa_families))
-    log.log(step=step, mix=dict(mix.tasks), vqa_families=dict(mix.vqa_families), text_weight=args.text_weight)
-    codes = SceneCodes(tok)
+    log.log(step=step, mix=dict(mix.tasks), vqa_families=dict(mix.vqa_families), text_weight=args.text_weight,
+            device=str(device), workers=args.workers)
+    codes = SceneCodes(tok, device=device)
     rng = random.Random(step * 104729 + 7)
     t_start, last_save = time.time(), time.time()
-    batches = length_buckets(rng, p.llm_batch, vocab, codes, mix)
+    batches = length_buckets(rng, p.llm_batch, vocab, codes, mix, workers=args.workers)
+    # bfloat16 on a GPU (the weights and Adam stay float32); float32 on the CPU, as every bundled model trained
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
     def save():
         save_checkpoint(run / "llm.pt", model=model.state_dict(), opt=opt.state_dict(), step=step, seconds=seconds,
@@ -173,9 +130,10 @@ def main() -> None:
         lr = p.llm_lr * warmup(step, warm_from) * rate_factor(step, schedule_total, decay_from, args.cooldown)
         for g in opt.param_groups:
             g["lr"] = lr
-        ids, attn, labels = next(batches)
-        logits = model(input_ids=ids, attention_mask=attn).logits
-        loss = weighted_loss(logits, labels, vocab.text_size, args.text_weight)
+        ids, attn, labels = (t.to(device, non_blocking=True) for t in next(batches))
+        with autocast:
+            logits = model(input_ids=ids, attention_mask=attn).logits
+        loss = weighted_loss(logits.float(), labels, vocab.text_size, args.text_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -17,6 +17,16 @@ def setup_torch(threads: int = 2) -> None:
     torch.set_flush_denormal(True)
 
 
+def pick_device(name: str = "auto") -> torch.device:
+    """auto: the first CUDA device when there is one, else the CPU."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {name}: no CUDA device here")
+    return device
+
+
 WARMUP_STEPS = 200
 
 

@@ -55,6 +55,12 @@ PRESETS = {
     # text-to-image 0.813 against 0.754 unreranked and 0.788 with the inverse score alone.
     "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1, guidance_scale=1.0,
                     caption_candidates=15, image_candidates=15, image_temperature=0.7, image_forward_weight=0.5),
+    # For a GPU session (README, "Training on a GPU"): small's frozen DDT tokenizer (copy its tokenizer.pt into
+    # the run) and an LLM of 10.3 M parameters (5x small's), 256 sequences a step. Not trained yet; as fp32
+    # ONNX it would be ~41 MB, over the bundled package's 30 MB aim.
+    "medium": Preset("medium", TokenizerConfig(), LLMConfig(hidden=320, layers=8, heads=5, kv_heads=5, intermediate=864),
+                     llm_batch=256, llm_steps=12000, sampler_steps=1, guidance_scale=1.0, caption_candidates=15,
+                     image_candidates=15, image_temperature=0.7, image_forward_weight=0.5),
     # seconds-long smoke runs for CI
     "tiny": Preset(
         "tiny",

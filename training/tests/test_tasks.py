@@ -43,7 +43,7 @@ def test_scene_codes_keep_every_code_a_batch_needs_when_the_memo_is_cleared():
     from types import SimpleNamespace
 
     from ddt.world import random_scene, scene_key
-    from train_llm import SceneCodes
+    from ddt.llm_batches import SceneCodes
 
     encoded = []
     fake_tokenizer = SimpleNamespace(cfg=SimpleNamespace(image_size=32),
@@ -56,3 +56,27 @@ def test_scene_codes_keep_every_code_a_batch_needs_when_the_memo_is_cleared():
     codes.prime([scenes[0], scenes[4]])  # one remembered scene, one new: the memo is cleared first
     assert codes(scenes[0]) == [0, 0, 0, 0] and codes(scenes[4]) == [0, 0, 0, 0]
     assert encoded == [4, 2]
+
+
+def test_batches_drawn_by_worker_processes_are_whole_examples_with_their_scenes_codes():
+    from bench_reference import random_run
+    from ddt.llm_batches import SceneCodes, length_buckets
+    from ddt.presets import PRESETS
+    from ddt.vocab import Vocab, build_text_tokenizer
+
+    tok = random_run(PRESETS["tiny"])[0].eval()
+    vocab = Vocab(build_text_tokenizer(), tok.cfg.codebook_size)
+    codes = SceneCodes(tok)
+    batches = length_buckets(random.Random(3), 8, vocab, codes, TaskMix(), pool=2, workers=2)
+    seen = [next(batches) for _ in range(6)]
+    batches.close()  # stops the workers
+    for ids, attn, labels in seen:
+        assert ids.shape == attn.shape == labels.shape and ids.shape[0] == 8
+        lengths = attn.sum(1)
+        assert (lengths > 0).all() and (ids[:, 0] == vocab.id("<bos>")).all()
+        # every target is the next id of its row, inside the row
+        for row, lab, n in zip(ids, labels, lengths):
+            learn = lab != -100
+            assert learn.any() and torch.equal(lab[learn], row[1:][learn[:-1]])
+            assert not learn[n - 1:].any()
+    assert len(codes.memo) > 0  # the rendered scenes were encoded here
