@@ -42,7 +42,7 @@ from ddt.common import setup_torch  # noqa: E402
 from ddt.language import CAPTION_INSTRUCTION  # noqa: E402
 from ddt.llm import KVCacheLlama, make_llm  # noqa: E402
 from ddt.pipeline import Pipeline, Sampling, seeds_for  # noqa: E402
-from ddt.presets import PRESETS  # noqa: E402
+from ddt.presets import PRESETS, ImageRerank  # noqa: E402
 from ddt.tokenizer_model import DDTTokenizer  # noqa: E402
 from ddt.vocab import Vocab, build_text_tokenizer  # noqa: E402
 from ddt.world import Obj, make_scene, render  # noqa: E402
@@ -123,6 +123,12 @@ def sampling(req, preset) -> Sampling:
                     steps=int(req.get("steps", preset.sampler_steps)))
 
 
+def image_rerank(req) -> ImageRerank:
+    """The package's image reranking, as the bench sends it (generation.image_candidate_*)."""
+    return ImageRerank(int(req.get("image_candidates", 0)), float(req.get("image_temperature", 0.7)),
+                       float(req.get("image_forward_weight", 0.0)))
+
+
 def run_repeated(req, timer: StageTimer, fn):
     """Runs fn() `repeat` times; returns seconds per repeat, mean stage seconds per repeat, last result."""
     repeat = int(req.get("repeat", 1))
@@ -172,10 +178,8 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
     if op == "generate":
         prompt = req["prompt"]
         seconds, stages, calls, (codes, _) = run_repeated(
-            req, timer, lambda: pipe.generate([prompt] * count, sp, seeds_for(seed, count), False,
-                                              int(req.get("image_candidates", 0)),
-                                              float(req.get("image_temperature", 0.7)),
-                                              float(req.get("image_forward_weight", 0.0)), count))
+            req, timer, lambda: pipe.generate([prompt] * count, sp, seeds_for(seed, count),
+                                              rerank=image_rerank(req), per_request=count))
         return {"seconds": seconds, "stages": stages, "calls": calls, "tokens": codes}
     if op == "edit":
         img = images[int(req["image"])]

@@ -26,10 +26,10 @@ from ddt.language import (
 )
 from ddt.llm import KVCacheLlama
 from ddt.pipeline import Pipeline, Sampling, seeds_for
-from ddt.presets import PRESETS
+from ddt.presets import PRESETS, ImageRerank
 from ddt.tasks import build_sequence, eval_scene, sample_any_edit, t2i_prompt
 from ddt.world import POSITIONS, Scene, detect, render
-from export import load_run
+from export import image_rerank_fields, load_run
 from ddt.llm_batches import SceneCodes, collate
 from train_llm import weighted_loss
 
@@ -89,14 +89,14 @@ def t2i_eval_prompts(category: str, n: int, trained: bool = False) -> list[str]:
     return [t2i_prompt(rng, train=trained, category=category)[0] for _ in range(n)]
 
 
-def eval_t2i(pipe: Pipeline, n: int, sp: Sampling, trained: bool = False, candidates: int = 0,
-             temperature: float = 0.7, forward_weight: float = 0.0) -> dict:
+def eval_t2i(pipe: Pipeline, n: int, sp: Sampling, trained: bool = False,
+             rerank: ImageRerank = ImageRerank()) -> dict:
     torch.manual_seed(0)  # the decoder's noise: the same figures on every run
     out = {}
     all_ok = []
     for cat in T2I_CATEGORIES:
         prompts = t2i_eval_prompts(cat, n, trained)
-        _, imgs = pipe.generate(prompts, sp, seeds_for(100, n), True, candidates, temperature, forward_weight)
+        _, imgs = pipe.generate(prompts, sp, seeds_for(100, n), True, rerank)
         ok = [prompt_satisfied(cat, p, detect(im)) for p, im in zip(prompts, imgs)]
         out[cat] = round(sum(ok) / n, 3)
         all_ok += ok
@@ -224,20 +224,20 @@ def main() -> None:
     if "tokenizer" in parts:
         res["tokenizer"] = eval_tokenizer(pipe, max(args.n * 2, 50), steps)
         save_reveal(pipe, out / "reveal.png", steps)
-    cands = args.image_candidates if args.image_candidates is not None else preset.image_candidates
-    cand_t = args.image_temperature if args.image_temperature is not None else preset.image_temperature
-    cand_w = args.image_forward_weight if args.image_forward_weight is not None else preset.image_forward_weight
-    res["image_candidates"], res["image_candidate_temperature"] = cands, cand_t
-    res["image_candidate_forward_weight"] = cand_w
+    given = lambda flag, default: default if flag is None else flag  # noqa: E731
+    pr = preset.image_rerank
+    rerank = ImageRerank(given(args.image_candidates, pr.candidates), given(args.image_temperature, pr.temperature),
+                         given(args.image_forward_weight, pr.forward_weight))
+    res.update(image_rerank_fields(rerank))
     if "t2i" in parts:
-        res["t2i"] = eval_t2i(pipe, args.n, sp, False, cands, cand_t, cand_w)
+        res["t2i"] = eval_t2i(pipe, args.n, sp, False, rerank)
         res["t2i_distinct_prompts"] = t2i_distinct_prompts(args.n)
-        if cands:  # what the reranking adds: the request's own codes alone
+        if rerank.candidates:  # what the reranking adds: the request's own codes alone
             res["t2i_without_reranking"] = eval_t2i(pipe, args.n, sp)
     if "t2i_trained" in parts:
         # Not acceptance: the same categories on prompts the model trained on. Their sets are large where the
         # held-out ones are tiny, so they show whether a checkpoint draws a category better in general.
-        res["t2i_trained"] = eval_t2i(pipe, args.n, sp, True, cands, cand_t, cand_w)
+        res["t2i_trained"] = eval_t2i(pipe, args.n, sp, True, rerank)
         res["t2i_trained_distinct_prompts"] = t2i_distinct_prompts(args.n, trained=True)
     if "understanding" in parts:
         res.update(eval_understanding(pipe, args.n, preset.caption_candidates, preset.caption_temperature))

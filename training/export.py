@@ -23,7 +23,7 @@ from ddt.language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION
 from ddt.export_graphs import DenoiserGraph, LlamaGraph
 from ddt.llm import KVCacheLlama, make_llm
 from ddt.pipeline import Pipeline, Sampling, seeds_for
-from ddt.presets import PRESETS, Preset
+from ddt.presets import PRESETS, ImageRerank, Preset
 from ddt.rng import image_seed
 from ddt.tasks import eval_scene, t2i_prompt
 from ddt.tokenizer_model import DDTTokenizer
@@ -201,10 +201,16 @@ def reranked_caption_cases(pipe: Pipeline, preset: Preset, want: int = 2, tries:
     return cases
 
 
+def image_rerank_fields(rerank: ImageRerank) -> dict:
+    """The manifest's generation.image_candidate* fields (also eval.json's)."""
+    return {"image_candidates": rerank.candidates, "image_candidate_temperature": rerank.temperature,
+            "image_candidate_forward_weight": rerank.forward_weight}
+
+
 def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: int = 2,
                          tries: int = 40) -> list[dict]:
     """Held-out prompts whose reranked image differs from the request's own codes, with both code lists."""
-    if preset.image_candidates <= 0:
+    if preset.image_rerank.candidates <= 0:
         return []
     rng = random.Random(29)
     sp = Sampling(temperature=0.0, guidance=guidance, steps=preset.sampler_steps)
@@ -213,8 +219,7 @@ def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: 
         prompt = t2i_prompt(rng, train=False, category="relation")[0]
         seed = image_seed(300, i)
         own = pipe.generate([prompt], sp, [seed])[0][0]
-        chosen = pipe.generate([prompt], sp, [seed], False, preset.image_candidates, preset.image_temperature,
-                               preset.image_forward_weight)[0][0]
+        chosen = pipe.generate([prompt], sp, [seed], rerank=preset.image_rerank)[0][0]
         if chosen != own:
             cases.append({"prompt": prompt, "seed": str(seed), "own": own, "tokens": chosen})
             if len(cases) == want:
@@ -229,8 +234,7 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
     prompts = ["two red circles", "a blue square at the top left", "a green triangle to the left of a purple square"]
     seeds = seeds_for(42, len(prompts))
     sp = Sampling(temperature=0.0, guidance=guidance, steps=steps)
-    codes, imgs = pipe.generate(prompts, sp, seeds, False, preset.image_candidates, preset.image_temperature,
-                                preset.image_forward_weight)
+    codes, imgs = pipe.generate(prompts, sp, seeds, rerank=preset.image_rerank)
     scene = make_scene([Obj(0, "red", "circle"), Obj(4, "blue", "square"), Obj(8, "yellow", "triangle")])
     img = render(scene, size)
     enc = pipe.encode([img])[0]
@@ -283,9 +287,7 @@ def main() -> None:
                 "text_temperature": 0.0, "max_new_text_tokens": 48,
                 "caption_candidates": preset.caption_candidates,
                 "caption_candidate_temperature": preset.caption_temperature,
-                "image_candidates": preset.image_candidates,
-                "image_candidate_temperature": preset.image_temperature,
-                "image_candidate_forward_weight": preset.image_forward_weight}
+                **image_rerank_fields(preset.image_rerank)}
     write_manifest(out, args.name or out.name, preset, vocab, shape, ck_t, ck_l, defaults)
     parity = check_parity(tok, llm, out, args.kv_cache)
     print(json.dumps(parity))

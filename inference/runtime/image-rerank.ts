@@ -18,7 +18,7 @@ import { codesToVisualIds, imageSpan } from './sequences.js';
  */
 export async function pickImageCandidates(
   parts: ModelParts,
-  rows: { cond: number[]; prompt: number[] },
+  rows: { cond: number[]; prompt: number[]; inverseRow: (codes: number[]) => number[] },
   candidates: number[][][],
   job: JobControl,
 ): Promise<number[][]> {
@@ -26,11 +26,10 @@ export async function pickImageCandidates(
   const w = m.generation.image_candidate_forward_weight;
   const distinct = candidates.map((list) => firstOfEach(list, (c) => c));
   const flat = distinct.flat();
-  const inverseRow = rerankRows(parts, rows.prompt);
   const visual = m.vocab.visual_offset;
   const [inverse, forward] = await Promise.all([
     // the prompt and <end>, over the text ids
-    parts.model.score(flat.map(inverseRow), rows.prompt.length + 1, 0, m.vocab.text_size),
+    parts.model.score(flat.map(rows.inverseRow), rows.prompt.length + 1, 0, m.vocab.text_size),
     w === 0
       ? null
       : parts.model.score(
@@ -57,7 +56,7 @@ export async function pickImageCandidates(
 
 /**
  * Codes -> `<bos> <user> [image] {prompt_instruction} <assistant> {prompt} <end>`, the inverse of
- * text-to-image; the instruction is encoded once for all candidates.
+ * text-to-image; the instruction is encoded once per request.
  */
 export function rerankRows(parts: ModelParts, promptIds: number[]): (codes: number[]) => number[] {
   const instruction = parts.manifest.prompting.prompt_instruction;

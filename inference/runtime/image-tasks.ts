@@ -130,10 +130,8 @@ export async function generateFromRows(
     );
   }
   const N = rows.prompt ? m.generation.image_candidates : 0;
-  if (
-    N > 0 &&
-    rerankRows(parts, rows.prompt!)(new Array<number>(K).fill(0)).length > m.prompting.max_sequence
-  ) {
+  const inverseRow = N > 0 ? rerankRows(parts, rows.prompt!) : null;
+  if (inverseRow && inverseRow(new Array<number>(K).fill(0)).length > m.prompting.max_sequence) {
     throw new RuntimeError(
       'invalid_argument',
       `prompt too long to rerank images: the model's sequence limit is ${m.prompting.max_sequence}`,
@@ -198,9 +196,14 @@ export async function generateFromRows(
       parts.vocab,
     );
   let codes = streams.map(toCodes);
-  if (N > 0) {
+  if (inverseRow) {
     const perImage = codes.map((own, i) => [own, ...candidates.slice(i * N, (i + 1) * N).map(toCodes)]);
-    codes = await pickImageCandidates(parts, { cond: rows.cond, prompt: rows.prompt! }, perImage, job);
+    codes = await pickImageCandidates(
+      parts,
+      { cond: rows.cond, prompt: rows.prompt!, inverseRow },
+      perImage,
+      job,
+    );
   }
   const images = await decodeImages(
     parts,

@@ -13,6 +13,7 @@ import torch
 from .data import to_tensor, to_uint8
 from .language import PROMPT_INSTRUCTION
 from .llm import KVCacheLlama
+from .presets import ImageRerank
 from .rng import SplitMix64, candidate_seed, image_seed, noise_generator, process_logits, sample_from_probs
 from .tasks import image_ids
 from .tokenizer_model import DDTTokenizer, sample
@@ -159,24 +160,26 @@ class Pipeline:
 
     # ------------------------------------------------------------ tasks
     def generate(self, prompts: list[str], sp: Sampling, seeds: list[int], fast_noise: bool = False,
-                 candidates: int = 0, temperature: float = 0.7, forward_weight: float = 0.0, per_request: int = 1):
-        """Images for prompts. With `candidates` > 0, each image's own codes (sampled as `sp` says, from its
-        seed) and that many sampled at `temperature` (candidate j from candidate_seed(seed, j), j from 1), and of
-        the distinct ones the best by best_images_for, as the runtime does (inference/runtime/image-rerank.ts);
-        each `per_request` consecutive images (one prompt) are one request, whose images avoid each other's."""
+                 rerank: ImageRerank = ImageRerank(), per_request: int = 1):
+        """Images for prompts. With `rerank.candidates` > 0, each image's own codes (sampled as `sp` says, from
+        its seed) and that many sampled at `rerank.temperature` (candidate j from candidate_seed(seed, j), j from
+        1), and of the distinct ones the best by best_images_for, as the runtime does
+        (inference/runtime/image-rerank.ts); each `per_request` consecutive images (one prompt) are one request,
+        whose images avoid each other's."""
         v = self.vocab
         cond = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(p) + [v.id("<assistant>"), v.id("<boi>")]
                 for p in prompts]
         uncond = [[v.id("<bos>"), v.id("<user>"), v.id("<assistant>"), v.id("<boi>")] for _ in prompts]
         codes = self.generate_image_codes(cond, uncond, sp, seeds)
+        candidates = rerank.candidates
         if candidates > 0:
-            cs = Sampling(temperature, sp.top_k, sp.top_p, sp.guidance, sp.steps)
+            cs = Sampling(rerank.temperature, sp.top_k, sp.top_p, sp.guidance, sp.steps)
             rep = lambda rows: [r for r in rows for _ in range(candidates)]  # noqa: E731
             sampled = self.generate_image_codes(rep(cond), rep(uncond), cs,
                                                 [candidate_seed(s, j) for s in seeds for j in range(1, candidates + 1)])
             pools = [[c] + sampled[i * candidates:(i + 1) * candidates] for i, c in enumerate(codes)]
             codes = [c for r in range(0, len(prompts), per_request)
-                     for c in self.best_images_for(prompts[r], pools[r:r + per_request], forward_weight)]
+                     for c in self.best_images_for(prompts[r], pools[r:r + per_request], rerank.forward_weight)]
         return codes, self.decode(codes, sp.steps, seeds, fast_noise=fast_noise)
 
     def best_images_for(self, prompt: str, pools: list[list[list[int]]], forward_weight: float = 0.0) -> list[list[int]]:
@@ -201,10 +204,9 @@ class Pipeline:
 
     def image_log_likelihood(self, prompt: str, img_codes: list[list[int]]) -> list[float]:
         """log p(codes | prompt) of each image under one text-to-image prompt (as code_log_likelihood)."""
-        v = self.vocab
-        head = [v.id("<bos>"), v.id("<user>")] + v.encode_text(prompt) + [v.id("<assistant>"), v.id("<boi>")]
-        rows = [head + image_ids(v, c)[1:-1] for c in img_codes]
-        return self._score_last(rows, self.K, v.text_size, v.size)
+        ids = self.vocab.encode_text(prompt)
+        return self._score_last([self._t2i_row(ids, c) for c in img_codes], self.K, self.vocab.text_size,
+                                self.vocab.size)
 
     @torch.no_grad()
     def prompt_log_likelihood(self, img_codes: list[list[int]], prompt: str) -> list[float]:
@@ -248,11 +250,13 @@ class Pipeline:
         """log p(codes | prompt) for each prompt (text ids) as a text-to-image prompt: the K codes after <boi>
         in sequence order, scored in one forward pass over the whole left-padded rows, each by the
         log-softmax over visual ids (the generation's mask), as the runtime's llmScore does."""
+        return self._score_last([self._t2i_row(ids, codes) for ids in prompts], self.K, self.vocab.text_size,
+                                self.vocab.size)
+
+    def _t2i_row(self, prompt_ids: list[int], codes: list[int]) -> list[int]:
+        """`<bos> <user> {prompt} <assistant> <boi>` and the K visual ids (sequence order, no <eoi>)."""
         v = self.vocab
-        forced = image_ids(v, codes)[1:-1]  # the K visual ids, without <boi> / <eoi>
-        rows = [[v.id("<bos>"), v.id("<user>")] + ids + [v.id("<assistant>"), v.id("<boi>")] + forced
-                for ids in prompts]
-        return self._score_last(rows, len(forced), v.text_size, v.size)
+        return [v.id("<bos>"), v.id("<user>")] + prompt_ids + [v.id("<assistant>")] + image_ids(v, codes)[:-1]
 
     def caption(self, img_codes: list[list[int]], instruction: str, candidates: int = 0,
                 temperature: float = 1.0) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .tokenizer_model import TokenizerConfig
 
@@ -16,6 +16,17 @@ class LLMConfig:
     kv_heads: int = 4
     intermediate: int = 512
     max_positions: int = 512
+
+
+@dataclass(frozen=True)
+class ImageRerank:
+    """Images by self-reranking (Pipeline.generate; docs/model-package.md): `candidates` sampled at
+    `temperature` besides each image's own codes, scored by log p(prompt | image) + forward_weight
+    log p(image | prompt). 0 candidates: none."""
+
+    candidates: int = 0
+    temperature: float = 0.7
+    forward_weight: float = 0.0
 
 
 @dataclass
@@ -34,10 +45,7 @@ class Preset:
     # captions by self-reranking (Pipeline.caption): this many sampled candidates besides the greedy one
     caption_candidates: int = 0
     caption_temperature: float = 1.0
-    # images by self-reranking (Pipeline.generate): this many sampled candidates besides the request's own
-    image_candidates: int = 0
-    image_temperature: float = 0.7
-    image_forward_weight: float = 0.0  # log p(image | prompt) added at this weight to log p(prompt | image)
+    image_rerank: ImageRerank = ImageRerank()
     extra: dict = field(default_factory=dict)
 
 
@@ -54,19 +62,18 @@ PRESETS = {
     # and 15 sampled at temperature 0.7 by log p(prompt | image) + 0.5 log p(image | prompt): held-out
     # text-to-image 0.813 against 0.754 unreranked and 0.788 with the inverse score alone.
     "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1, guidance_scale=1.0,
-                    caption_candidates=15, image_candidates=15, image_temperature=0.7, image_forward_weight=0.5),
-    # For a GPU session (README, "Training on a GPU"): small's frozen DDT tokenizer (copy its tokenizer.pt into
-    # the run) and an LLM of 10.3 M parameters (5x small's), 256 sequences a step. Not trained yet; as fp32
-    # ONNX it would be ~41 MB, over the bundled package's 30 MB aim.
-    "medium": Preset("medium", TokenizerConfig(), LLMConfig(hidden=320, layers=8, heads=5, kv_heads=5, intermediate=864),
-                     llm_batch=256, llm_steps=12000, sampler_steps=1, guidance_scale=1.0, caption_candidates=15,
-                     image_candidates=15, image_temperature=0.7, image_forward_weight=0.5),
+                    caption_candidates=15, image_rerank=ImageRerank(15, temperature=0.7, forward_weight=0.5)),
     # seconds-long smoke runs for CI
     "tiny": Preset(
         "tiny",
         TokenizerConfig(enc_width=32, enc_layers=1, dec_width=32, dec_layers=1, heads=2, preview_hidden=32),
         LLMConfig(hidden=32, layers=2, heads=2, kv_heads=2, intermediate=64),
         tok_batch=8, tok_steps=3, llm_batch=8, llm_steps=3, sampler_steps=2, caption_candidates=2,
-        image_candidates=2, image_forward_weight=0.5,
+        image_rerank=ImageRerank(2, forward_weight=0.5),
     ),
 }
+# For a GPU session (README, "Training on a GPU"): small with its frozen DDT tokenizer (copy its tokenizer.pt
+# into the run) and an LLM of 10.3 M parameters (5x small's), 256 sequences a step. Not trained yet; as fp32
+# ONNX it would be ~41 MB, over the bundled package's 30 MB aim.
+PRESETS["medium"] = replace(PRESETS["small"], name="medium", llm_batch=256, llm_steps=12000,
+                            llm=LLMConfig(hidden=320, layers=8, heads=5, kv_heads=5, intermediate=864))

@@ -10,7 +10,7 @@ from bench_reference import random_run
 from ddt.language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION
 from ddt.llm import KVCacheLlama
 from ddt.pipeline import Pipeline, Sampling
-from ddt.presets import PRESETS
+from ddt.presets import PRESETS, ImageRerank
 from ddt.rng import candidate_seed
 
 
@@ -49,14 +49,14 @@ def test_reranked_image_is_the_candidate_that_best_explains_the_prompt():
     assert len(distinct) > 1
     scores = pipe.prompt_log_likelihood(distinct, prompt)
     best = distinct[max(range(len(distinct)), key=lambda i: (scores[i], -i))]
-    chosen, imgs = pipe.generate([prompt], sp, [seed], candidates=n, temperature=1.0)
+    chosen, imgs = pipe.generate([prompt], sp, [seed], rerank=ImageRerank(n, 1.0))
     assert chosen == [best] and imgs.shape[0] == 1
     # with the forward direction added: log p(prompt | image) + w log p(image | prompt)
     fwd = pipe.image_log_likelihood(prompt, distinct)
     assert abs(fwd[1] - pipe.code_log_likelihood([vocab.encode_text(prompt)], distinct[1])[0]) < 1e-6
     mixed = [a + 0.5 * b for a, b in zip(scores, fwd)]
     want = distinct[max(range(len(distinct)), key=lambda i: (mixed[i], -i))]
-    assert pipe.generate([prompt], sp, [seed], candidates=n, temperature=1.0, forward_weight=0.5)[0] == [want]
+    assert pipe.generate([prompt], sp, [seed], rerank=ImageRerank(n, 1.0, forward_weight=0.5))[0] == [want]
     # the score is the prompt's teacher-forced log-probability, token by token over the text ids
     answer = vocab.encode_text(prompt) + [vocab.id("<end>")]
     row = pipe._question_rows([distinct[0]], [PROMPT_INSTRUCTION])[0] + answer
@@ -73,7 +73,7 @@ def test_images_of_one_request_avoid_each_others_choice():
     pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
     prompt, sp = "a blue square", Sampling(steps=1)
     seeds = [5, 6, 7]
-    apart = [pipe.generate([prompt], sp, [s], candidates=4, temperature=1.0)[0][0] for s in seeds]
-    together = pipe.generate([prompt] * 3, sp, seeds, candidates=4, temperature=1.0, per_request=3)[0]
+    apart = [pipe.generate([prompt], sp, [s], rerank=ImageRerank(4, 1.0))[0][0] for s in seeds]
+    together = pipe.generate([prompt] * 3, sp, seeds, rerank=ImageRerank(4, 1.0), per_request=3)[0]
     assert together[0] == apart[0]  # the first image is unaffected
     assert len({tuple(c) for c in together}) == 3
