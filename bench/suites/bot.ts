@@ -7,11 +7,7 @@
 import { join } from 'node:path';
 import { REST, Routes } from 'discord.js';
 import { commandPayloads } from '../../bot/commands/index.js';
-import { parseConfig } from '../../bot/config.js';
-import { createBot } from '../../bot/create-bot.js';
-import type { GenerateRequest, ImageJobEvent, InferenceClient } from '../../bot/inference/client.js';
-import { GrpcInferenceClient } from '../../bot/inference/grpc-client.js';
-import { JobStore } from '../../bot/store/job-store.js';
+import { startBotProcess } from '../lib/bot-process.js';
 import type { BenchContext } from '../lib/context.js';
 import { PROMPTS } from '../lib/inputs.js';
 import { startLocalDiscordProcess } from '../lib/local-discord-process.js';
@@ -22,55 +18,20 @@ export async function botSuite(ctx: BenchContext): Promise<SuiteResult> {
   const t0 = now();
   const server = await ctx.serverProcess();
   const { users: userCount, jobsPerUser, timeoutMs } = ctx.sizes.bot;
-  // Discord (server + the driver playing the users) on its own event loop, as in production.
+  // Discord (server + the driver playing the users) and the bot each on their own event loop, as in
+  // production.
   const driver = await startLocalDiscordProcess();
-  const dir = ctx.tempDir('bot');
-  const config = parseConfig({
-    DISCORD_TOKEN: driver.token,
-    DISCORD_API_URL: driver.restUrl,
-    INFERENCE_ADDRESS: server.address,
-    BOT_DB_PATH: join(dir, 'bot.sqlite'),
-    LOG_LEVEL: 'warn',
-  });
-  const grpc = new GrpcInferenceClient({ ...config.inference, addresses: [...config.inference.addresses] });
-
-  // Job start = the bot's Generate call; track streams so we know when the burst is over.
-  const jobStart = new Map<string, number>(); // seed -> Date.now()
-  const previewEvent = new Map<string, number>(); // seed -> first progress event with a preview (bot side)
-  let active = 0;
-  let lastActivity = Date.now();
-  const track = async function* (seed: string, events: AsyncIterable<ImageJobEvent>) {
-    active++;
-    try {
-      for await (const e of events) {
-        if (e.kind === 'progress' && e.preview && !previewEvent.has(seed)) previewEvent.set(seed, Date.now());
-        yield e;
-      }
-    } finally {
-      active--;
-      lastActivity = Date.now();
-    }
-  };
-  const inference = new Proxy(grpc, {
-    get(target, prop) {
-      if (prop === 'generate') {
-        return (r: GenerateRequest, o?: unknown) => {
-          jobStart.set(String(r.seed), Date.now());
-          lastActivity = Date.now();
-          return track(String(r.seed), target.generate(r, o as never));
-        };
-      }
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  }) as InferenceClient;
-
-  const store = new JobStore(config.store.path);
-  const bot = createBot({ config, inference, store });
+  let bot: Awaited<ReturnType<typeof startBotProcess>> | undefined;
   try {
     const rest = new REST({ api: driver.restUrl }).setToken(driver.token);
     await rest.put(Routes.applicationCommands(driver.applicationId), { body: commandPayloads() });
-    await bot.start();
+    bot = await startBotProcess({
+      token: driver.token,
+      restUrl: driver.restUrl,
+      inferenceAddress: server.address,
+      dbPath: join(ctx.tempDir('bot'), 'bot.sqlite'),
+    });
+    const { jobStart, previewEvent } = bot;
     const users = await driver.createUsers(Array.from({ length: userCount }, (_, i) => `bench${i}`));
     await sleep(200); // member events reach the bot
     const total = userCount * jobsPerUser;
@@ -87,6 +48,7 @@ export async function botSuite(ctx: BenchContext): Promise<SuiteResult> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const status = await driver.status(handles);
+      const { active, lastActivity } = bot.activity();
       const last = Math.max(lastActivity, status.lastActivity);
       if (status.pending === 0 && active === 0 && Date.now() - last > 1500) break;
       if (Date.now() > deadline) break;
@@ -149,7 +111,7 @@ export async function botSuite(ctx: BenchContext): Promise<SuiteResult> {
           p50: round(percentile(resultLat, 50)),
           p95: round(percentile(resultLat, 95)),
         },
-        progressEditIntervalMs: config.jobs.progressIntervalMs,
+        progressEditIntervalMs: bot.progressIntervalMs,
       },
       floors: [
         floor(
@@ -164,8 +126,8 @@ export async function botSuite(ctx: BenchContext): Promise<SuiteResult> {
         ),
       ],
       notes: [
-        'the bot runs in the bench process; the local Discord server with the driver playing the users, and the' +
-          ' inference server, are child processes (as in production, Discord does not share the bot event loop)',
+        'the bot (bench/lib/bot-child.ts), the local Discord server with the driver playing the users, and the' +
+          ' inference server are child processes of their own, as in production',
         'ack latency = interaction created -> callback received, as the local Discord server records it',
         'job start = the bot calls Generate (after its per-user queue); first preview = first message edit with a preview' +
           ' attachment (edits are throttled to one per progressEditIntervalMs and short jobs may finish first);' +
@@ -173,9 +135,7 @@ export async function botSuite(ctx: BenchContext): Promise<SuiteResult> {
       ],
     };
   } finally {
-    await bot.stop().catch(() => {});
-    store.close();
-    grpc.close();
+    await bot?.stop().catch(() => {});
     await driver.stop();
   }
 }
