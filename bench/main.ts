@@ -9,8 +9,8 @@
  * Options:
  *   --smoke                 smoke sizes (not representative; structure only)
  *   --package DIR           model package (default models/shapes-ddt-small)
- *   --run DIR|random|none   training run for the PyTorch reference (default: training/runs/small when the
- *                           package was trained with the "small" preset; 'random' with --smoke)
+ *   --run DIR|random|none   training run for the PyTorch reference (default: training/runs/<preset> of the
+ *                           package's manifest.training.preset when it exists; 'random' with --smoke)
  *   --preset NAME           preset of the run (default: manifest.training.preset, or "tiny" with --run random)
  *   --python PATH           Python with torch (default $PYTHON_VENV/bin/python or .venv/bin/python)
  *   --max-batch N           runtime maxBatch of the in-process runtime (default 8, the server's default)
@@ -95,9 +95,9 @@ async function parseArgs(argv: string[]): Promise<Args> {
   const trainedPreset = (manifest.training as { preset?: string } | undefined)?.preset;
   let run = flags.run === undefined ? undefined : String(flags.run);
   if (run === undefined) {
-    const small = join(REPO_ROOT, 'training', 'runs', 'small');
+    const trained = trainedPreset && join(REPO_ROOT, 'training', 'runs', trainedPreset);
     if (smoke) run = 'random';
-    else if (trainedPreset === 'small' && existsSync(join(small, 'llm.pt'))) run = small;
+    else if (trained && existsSync(join(trained, 'llm.pt'))) run = trained;
   }
   if (run === 'none') run = undefined;
   if (run && run !== 'random') run = resolve(run);

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from ddt.common import (
     Logger, decay_factor, decay_start, load_checkpoint, pick_device, save_checkpoint, setup_torch, warmup,
 )
+from ddt.grow import deepen
 from ddt.language import QUESTION_FAMILIES
 from ddt.llm import make_llm
 from ddt.llm_batches import SceneCodes, length_buckets
@@ -78,6 +79,10 @@ def main() -> None:
     ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
     ap.add_argument("--workers", type=int, default=0,
                     help="processes drawing and rendering examples (0: in this process, reproducible)")
+    ap.add_argument("--grow-from", default=None, metavar="LLM_PT",
+                    help="start a new run from a trained checkpoint of an LLM with fewer layers (ddt/grow.py)")
+    ap.add_argument("--lr", type=float, default=None,
+                    help="with --cooldown: the learning rate the cooldown starts from, instead of the schedule's")
     args = ap.parse_args()
     setup_torch(args.threads)
     device = pick_device(args.device)
@@ -100,6 +105,12 @@ def main() -> None:
             warm_from = step  # see common.warmup
         total = args.steps or ck.get("total", total)
         print(f"resumed at step {step}")
+    elif args.grow_from:
+        src = load_checkpoint(Path(args.grow_from))
+        placement = deepen(src["model"], model)
+        step, seconds, warm_from = src["step"], src["seconds"], src["step"]  # fresh Adam: warm up again
+        print(f"grown from {args.grow_from} at step {step}: layers {placement}")
+    assert args.lr is None or args.cooldown, "--lr sets where a --cooldown starts"
     decay_from = decay_start(ck, args.cooldown, step)
     # the main schedule's length; a resumed cooldown keeps the one it started from
     in_phase = ck is not None and decay_from is not None and ck.get("decay_from") == decay_from
@@ -127,7 +138,10 @@ def main() -> None:
     model.train()
     while step < total and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
-        lr = p.llm_lr * warmup(step, warm_from) * rate_factor(step, schedule_total, decay_from, args.cooldown)
+        if args.lr is None:
+            lr = p.llm_lr * warmup(step, warm_from) * rate_factor(step, schedule_total, decay_from, args.cooldown)
+        else:
+            lr = args.lr * warmup(step, warm_from) * decay_factor(step, decay_from, args.cooldown, 0.05)
         for g in opt.param_groups:
             g["lr"] = lr
         ids, attn, labels = (t.to(device, non_blocking=True) for t in next(batches))

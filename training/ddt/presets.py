@@ -77,3 +77,5 @@ PRESETS = {
 # ONNX it would be ~41 MB, over the bundled package's 30 MB aim.
 PRESETS["medium"] = replace(PRESETS["small"], name="medium", llm_batch=256, llm_steps=12000,
                             llm=LLMConfig(hidden=320, layers=8, heads=5, kv_heads=5, intermediate=864))
+# small's LLM deepened from 4 to 6 layers (train_llm.py --grow-from a small run; ddt/grow.py), same tokenizer
+PRESETS["small6"] = replace(PRESETS["small"], name="small6", llm=LLMConfig(layers=6))
