@@ -106,6 +106,7 @@ def main() -> None:
         total = args.steps or ck.get("total", total)
         print(f"resumed at step {step}")
     elif args.grow_from:
+        assert args.cooldown or args.steps, "--grow-from continues the source's step count: give --cooldown or --steps"
         src = load_checkpoint(Path(args.grow_from))
         placement = deepen(src["model"], model)
         step, seconds, warm_from = src["step"], src["seconds"], src["step"]  # fresh Adam: warm up again
