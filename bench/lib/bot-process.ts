@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withTimeout } from './reference.js';
 
 export interface BotChildSettings {
   token: string;
@@ -52,18 +53,18 @@ export async function startBotProcess(settings: BotChildSettings, timeoutMs = 30
     else if (e.kind === 'preview') previewEvent.set(e.seed, e.at);
     else active = e.active;
   });
-  let timer: NodeJS.Timeout | undefined;
-  const ready = await Promise.race([
-    new Promise<{ progressIntervalMs: number }>((resolve) => {
-      onReady = resolve;
-    }),
-    exited.then(() =>
-      Promise.reject(new Error(`bot process exited (${child.exitCode}) before it was ready`)),
-    ),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('bot process did not get ready')), timeoutMs);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  const ready = await withTimeout(
+    Promise.race([
+      new Promise<{ progressIntervalMs: number }>((resolve) => {
+        onReady = resolve;
+      }),
+      exited.then(() =>
+        Promise.reject(new Error(`bot process exited (${child.exitCode}) before it was ready`)),
+      ),
+    ]),
+    timeoutMs,
+    'bot process start-up',
+  );
   return {
     pid: child.pid ?? 0,
     progressIntervalMs: ready.progressIntervalMs,

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withTimeout } from './reference.js';
 
 export interface InteractionResult {
   state: 'pending' | 'acknowledged' | 'failed';
@@ -78,13 +79,11 @@ export async function startLocalDiscordProcess(
     });
 
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  let timer: NodeJS.Timeout | undefined;
-  const info = await Promise.race([
+  const info = await withTimeout(
     call<{ token: string; restUrl: string; applicationId: string }>(null, 0),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('local Discord process did not start')), timeoutMs);
-    }),
-  ]).finally(() => clearTimeout(timer));
+    timeoutMs,
+    'local Discord process start-up',
+  );
 
   return {
     pid: child.pid ?? 0,

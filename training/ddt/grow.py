@@ -13,11 +13,11 @@ def spread_layers(old: int, new: int) -> list[int | None]:
     """For each of `new` layers, the index of the old layer it copies, or None for an added one; added layers
     are spread evenly, each after the old layers before it ([0, 1, None, 2, 3, None] for 4 -> 6)."""
     assert new >= old > 0, f"can only deepen: {old} -> {new} layers"
+    added = new - old
     placement: list[int | None] = []
     for i in range(old):
         placement.append(i)
         # added layers due after old layer i: floor((i + 1) * added / old) - floor(i * added / old)
-        added = new - old
         placement += [None] * (((i + 1) * added) // old - (i * added) // old)
     return placement
 
