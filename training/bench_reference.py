@@ -13,6 +13,8 @@ Requests (one JSON object per line) and replies:
   {"op": "generate", "prompt": str, "count": B, "seed": "42", "steps": S, "guidance": g, "temperature": T,
    "top_k": k, "top_p": p, "repeat": R}
   {"op": "edit", "image": i, "instruction": str, ...same sampling fields...}
+  ("plan" on generate: true; on edit: "image" or "caption": planned as the manifest's templates say,
+   docs/model-package.md "Plans")
   {"op": "caption", "image": i, "count": B, "repeat": R}
   {"op": "flops", "batch": B, "prompt_len": S, "past": P}
   {"op": "quit"}
@@ -177,9 +179,14 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
     seed = int(req.get("seed", "42"))
     if op == "generate":
         prompt = req["prompt"]
-        seconds, stages, calls, (codes, _) = run_repeated(
-            req, timer, lambda: pipe.generate([prompt] * count, sp, seeds_for(seed, count),
-                                              rerank=image_rerank(req), per_request=count))
+
+        def generate():
+            # a planned request (manifest prompting.plan_template): the model's plan first, then its images
+            asked = pipe.plans([prompt])[0] if req.get("plan") else prompt
+            return pipe.generate([asked] * count, sp, seeds_for(seed, count), rerank=image_rerank(req),
+                                 per_request=count)
+
+        seconds, stages, calls, (codes, _) = run_repeated(req, timer, generate)
         return {"seconds": seconds, "stages": stages, "calls": calls, "tokens": codes}
     if op == "edit":
         img = images[int(req["image"])]
@@ -187,6 +194,11 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
 
         def edit():
             c = pipe.encode([img])[0]
+            if req.get("plan"):  # prompting.edit_plan_template: the edited image's caption, then its images
+                plan = pipe.edit_plans([c], [ins], req["plan"], int(req.get("caption_candidates", 0)),
+                                       float(req.get("caption_temperature", 1.0)))[0]
+                return pipe.generate([plan] * count, sp, seeds_for(seed, count), rerank=image_rerank(req),
+                                     per_request=count)
             return pipe.edit([c] * count, [ins] * count, sp, seeds_for(seed, count))
 
         seconds, stages, calls, (codes, _) = run_repeated(req, timer, edit)

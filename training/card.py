@@ -44,8 +44,9 @@ def build(out: Path, hardware: str, notes: str) -> str:
         "so a prefix of a generation is a decodable preview. Condition dropout (10 %) trains the unconditional "
         "branch for classifier-free guidance.",
         "- Data: the procedural shapes world (training/ddt/world.py), mixture of text-to-image, captioning, VQA, "
-        "editing, 2-3 turn chat, and the inverse of text-to-image (an image in, a prompt that draws it out; "
-        "it ranks candidate images). Compositions whose text (prompts) or scene (captions, VQA, edits) hashes into "
+        "editing, 2-3 turn chat, the inverse of text-to-image (an image in, a prompt that draws it out; "
+        "it ranks candidate images) and plans (a prompt in, a layout that satisfies it out; an edit in, the "
+        "edited image's caption out: images are drawn from them). Compositions whose text (prompts) or scene (captions, VQA, edits) hashes into "
         "the held-out 10 % are never trained on; every acceptance figure below is measured on them.",
         "",
         "## Training",
@@ -68,23 +69,33 @@ def build(out: Path, hardware: str, notes: str) -> str:
                    + (f" + {ev['image_candidate_forward_weight']} log p(image | prompt)"
                       if ev.get("image_candidate_forward_weight") else "") + ")"
                    if ev.get("image_candidates") else "")
+            if ev.get("plan"):
+                how += (", drawn from the model's own plan of each prompt (a layout: every object with its cell, "
+                        "docs/model-package.md, \"Plans\")")
             lines.append(f"- Text-to-image fully right: overall {mark(t['overall'], FLOORS['t2i_overall'])}{how}")
             distinct = ev.get("t2i_distinct_prompts", {})
             for k, v in t.items():
-                if k != "overall":
+                if k not in ("overall", "plan_valid"):
                     d = distinct.get(k)
                     of = f" (over {d} distinct held-out prompt{'s' if d != 1 else ''})" if d else ""
                     lines.append(f"  - {k}: {mark(v, FLOORS['t2i_category'])}{of}")
+            if "plan_valid" in t:
+                lines.append("  - plans that satisfy their prompt (the layout alone): " + ", ".join(
+                    f"{k} {v:.3f}" for k, v in t["plan_valid"].items()))
         if "t2i_without_reranking" in ev:
             t = ev["t2i_without_reranking"]
             lines.append(f"- The same without reranking (the request's own tokens): overall {t['overall']:.3f}; "
-                         + ", ".join(f"{k} {v:.3f}" for k, v in t.items() if k != "overall"))
+                         + ", ".join(f"{k} {v:.3f}" for k, v in t.items() if k not in ("overall", "plan_valid")))
+        if "t2i_unplanned" in ev:
+            t = ev["t2i_unplanned"]
+            lines.append(f"- The same drawn from the prompt itself (no plan), reranked: overall {t['overall']:.3f}; "
+                         + ", ".join(f"{k} {v:.3f}" for k, v in t.items() if k not in ("overall", "plan_valid")))
         if "t2i_trained" in ev:
             t, d = ev["t2i_trained"], ev.get("t2i_trained_distinct_prompts", {})
             lines.append("- Not acceptance, for comparing checkpoints: text-to-image on prompts it trained on, "
                          f"overall {t['overall']:.3f}; " + ", ".join(
                              f"{k} {v:.3f} ({d[k]} prompts)" if k in d else f"{k} {v:.3f}"
-                             for k, v in t.items() if k != "overall"))
+                             for k, v in t.items() if k not in ("overall", "plan_valid")))
         if "caption_exact" in ev:
             how = (f" (the greedy caption and {ev['caption_candidates']} sampled, reranked by the model's own "
                    "log p(image tokens | caption))") if ev.get("caption_candidates") else " (greedy)"
@@ -97,7 +108,10 @@ def build(out: Path, hardware: str, notes: str) -> str:
             for k, v in ev["vqa"].items():
                 lines.append(f"  - {k}: {mark(v, FLOORS['vqa_family'])}")
         if "edit" in ev:
-            lines.append(f"- Edits exactly right: {mark(ev['edit']['edit_exact'], FLOORS['edit'])}")
+            e = ev["edit"]
+            how = (f" (drawn from the model's own caption of the edited image; that caption right for "
+                   f"{e['plan_exact']:.3f})") if "plan_exact" in e else ""
+            lines.append(f"- Edits exactly right: {mark(e['edit_exact'], FLOORS['edit'])}{how}")
         if "heldout_loss" in ev:
             lines.append("- Held-out cross-entropy of the answers (nats per token; smoother than the accuracies "
                          "for comparing checkpoints): " + ", ".join(f"{k} {v}" for k, v in ev["heldout_loss"].items()))

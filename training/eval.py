@@ -26,9 +26,9 @@ from ddt.language import (
 )
 from ddt.llm import KVCacheLlama
 from ddt.pipeline import Pipeline, Sampling, seeds_for
-from ddt.presets import PRESETS, ImageRerank
+from ddt.presets import PRESETS, ImageRerank, Preset
 from ddt.tasks import build_sequence, eval_scene, sample_any_edit, t2i_prompt
-from ddt.world import POSITIONS, Scene, detect, render
+from ddt.world import POSITIONS, Obj, Scene, detect, render
 from export import image_rerank_fields, load_run
 from ddt.llm_batches import SceneCodes, collate
 from train_llm import weighted_loss
@@ -89,19 +89,36 @@ def t2i_eval_prompts(category: str, n: int, trained: bool = False) -> list[str]:
     return [t2i_prompt(rng, train=trained, category=category)[0] for _ in range(n)]
 
 
+def scene_of_layout(text: str) -> Scene | None:
+    """The scene a layout (a plan or caption: every object with its positions) states; None when it does not
+    parse or leaves an object unplaced."""
+    spec = parse_prompt(text)
+    if not spec or spec[1]:
+        return None
+    objs = [(cell, c, s) for c, s, n, cells in spec[0] for cell in cells]
+    if any(len(cells) != n for _, _, n, cells in spec[0]) or len({cell for cell, _, _ in objs}) != len(objs):
+        return None
+    return tuple(sorted(Obj(cell, c, s) for cell, c, s in objs))
+
+
 def eval_t2i(pipe: Pipeline, n: int, sp: Sampling, trained: bool = False,
-             rerank: ImageRerank = ImageRerank()) -> dict:
+             rerank: ImageRerank = ImageRerank(), plan: bool = False) -> dict:
+    """Per category, the share of prompts whose image the detector finds right; with `plan`, images drawn from
+    the model's own plan of each prompt (and `plan_valid`: the share of plans that satisfy their prompt)."""
     torch.manual_seed(0)  # the decoder's noise: the same figures on every run
-    out = {}
+    out, valid = {}, {}
     all_ok = []
     for cat in T2I_CATEGORIES:
         prompts = t2i_eval_prompts(cat, n, trained)
-        _, imgs = pipe.generate(prompts, sp, seeds_for(100, n), True, rerank)
+        asked = pipe.plans(prompts) if plan else prompts
+        _, imgs = pipe.generate(asked, sp, seeds_for(100, n), True, rerank)
         ok = [prompt_satisfied(cat, p, detect(im)) for p, im in zip(prompts, imgs)]
         out[cat] = round(sum(ok) / n, 3)
+        if plan:
+            valid[cat] = round(sum(prompt_satisfied(cat, p, scene_of_layout(a)) for p, a in zip(prompts, asked)) / n, 3)
         all_ok += ok
     out["overall"] = round(sum(all_ok) / len(all_ok), 3)
-    return out
+    return out | ({"plan_valid": valid} if plan else {})
 
 
 def t2i_distinct_prompts(n: int, trained: bool = False) -> dict:
@@ -148,7 +165,11 @@ def render_caption(scene: Scene) -> str:
     return caption(scene)
 
 
-def eval_edits(pipe: Pipeline, n: int, sp: Sampling) -> dict:
+def eval_edits(pipe: Pipeline, n: int, sp: Sampling, rerank: ImageRerank = ImageRerank(), plan: str = "",
+               preset: Preset | None = None) -> dict:
+    """Edits exactly right (the detector's scene of the result is the edited scene); with `plan` ("image" or
+    "caption", Pipeline.edit_plans), the image is drawn from the model's caption of the edited image (and
+    `plan_exact`: the share of those captions that are right)."""
     torch.manual_seed(1)
     rng = random.Random(31)
     items = []
@@ -158,13 +179,21 @@ def eval_edits(pipe: Pipeline, n: int, sp: Sampling) -> dict:
         if e:
             items.append((s, e[0], e[1]))
     codes = pipe.encode([render(s, pipe.tok.cfg.image_size) for s, _, _ in items])
-    _, imgs = pipe.edit(codes, [ins for _, ins, _ in items], sp, seeds_for(200, n), fast_noise=True)
+    instructions = [ins for _, ins, _ in items]
+    extra = {}
+    if plan:
+        cands = (preset.caption_candidates, preset.caption_temperature) if preset else (0, 1.0)
+        targets = pipe.edit_plans(codes, instructions, plan, *cands)
+        extra["plan_exact"] = round(sum(scene_of_layout(t) == after for t, (_, _, after) in zip(targets, items)) / n, 3)
+        _, imgs = pipe.generate(targets, sp, seeds_for(200, n), True, rerank)
+    else:
+        _, imgs = pipe.edit(codes, instructions, sp, seeds_for(200, n), fast_noise=True)
     exact, per_kind = 0, Counter()
     for (s, ins, after), im in zip(items, imgs):
         ok = detect(im) == after
         exact += ok
         per_kind[ins.split()[0]] += ok
-    return {"edit_exact": round(exact / n, 3), "by_verb_correct": dict(per_kind), "n": n}
+    return {"edit_exact": round(exact / n, 3), "by_verb_correct": dict(per_kind), "n": n} | extra
 
 
 @torch.no_grad()
@@ -207,6 +236,10 @@ def main() -> None:
     ap.add_argument("--image-candidates", type=int, default=None, help="default: the preset's")
     ap.add_argument("--image-temperature", type=float, default=None, help="default: the preset's")
     ap.add_argument("--image-forward-weight", type=float, default=None, help="default: the preset's")
+    ap.add_argument("--plan", choices=("preset", "on", "off"), default="preset",
+                    help="text-to-image and edits drawn from the model's own plan (default: as the preset says)")
+    ap.add_argument("--edit-plan", choices=("preset", "image", "caption", "off"), default="preset",
+                    help="how edits are planned (default: as the preset says; --plan off: not planned)")
     ap.add_argument("--only", default="tokenizer,t2i,t2i_trained,understanding,edit,loss")
     ap.add_argument("--threads", type=int, default=2, help="1 when other jobs share the cores (2 threads thrash)")
     args = ap.parse_args()
@@ -229,21 +262,28 @@ def main() -> None:
     rerank = ImageRerank(given(args.image_candidates, pr.candidates), given(args.image_temperature, pr.temperature),
                          given(args.image_forward_weight, pr.forward_weight))
     res.update(image_rerank_fields(rerank))
+    plan = preset.plan if args.plan == "preset" else args.plan == "on"
+    res["plan"] = plan
     if "t2i" in parts:
-        res["t2i"] = eval_t2i(pipe, args.n, sp, False, rerank)
+        res["t2i"] = eval_t2i(pipe, args.n, sp, False, rerank, plan)
         res["t2i_distinct_prompts"] = t2i_distinct_prompts(args.n)
         if rerank.candidates:  # what the reranking adds: the request's own codes alone
-            res["t2i_without_reranking"] = eval_t2i(pipe, args.n, sp)
+            res["t2i_without_reranking"] = eval_t2i(pipe, args.n, sp, plan=plan)
+        if plan:  # what planning adds: drawn from the prompt itself, reranked
+            res["t2i_unplanned"] = eval_t2i(pipe, args.n, sp, False, rerank)
     if "t2i_trained" in parts:
         # Not acceptance: the same categories on prompts the model trained on. Their sets are large where the
         # held-out ones are tiny, so they show whether a checkpoint draws a category better in general.
-        res["t2i_trained"] = eval_t2i(pipe, args.n, sp, True, rerank)
+        res["t2i_trained"] = eval_t2i(pipe, args.n, sp, True, rerank, plan)
         res["t2i_trained_distinct_prompts"] = t2i_distinct_prompts(args.n, trained=True)
     if "understanding" in parts:
         res.update(eval_understanding(pipe, args.n, preset.caption_candidates, preset.caption_temperature))
         res["caption_candidates"] = preset.caption_candidates
     if "edit" in parts:
-        res["edit"] = eval_edits(pipe, args.n, sp)
+        edit_plan = "" if not plan else preset.edit_plan if args.edit_plan == "preset" else (
+            "" if args.edit_plan == "off" else args.edit_plan)
+        res["edit_plan"] = edit_plan
+        res["edit"] = eval_edits(pipe, args.n, sp, rerank if edit_plan else ImageRerank(), edit_plan, preset)
     if "loss" in parts:
         res["heldout_loss"] = eval_loss(pipe, max(args.n * 2, 10))
     res["training"] = {"tokenizer_steps": ck_t["step"], "tokenizer_seconds": round(ck_t["seconds"]),

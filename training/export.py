@@ -19,7 +19,7 @@ import torch
 
 from ddt.common import load_checkpoint, setup_torch
 from ddt.data import to_tensor
-from ddt.language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION
+from ddt.language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION, caption_edit_request, edit_plan_request, plan_request
 from ddt.export_graphs import DenoiserGraph, LlamaGraph
 from ddt.llm import KVCacheLlama, make_llm
 from ddt.pipeline import Pipeline, Sampling, seeds_for
@@ -157,7 +157,7 @@ def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, 
         "vocab": {"size": vocab.size, "text_size": vocab.text_size, "visual_offset": vocab.text_size,
                   "special": {s.strip("<>"): vocab.id(s) for s in SPECIALS}},
         "prompting": {"caption_instruction": CAPTION_INSTRUCTION, "prompt_instruction": PROMPT_INSTRUCTION,
-                      "max_prompt_tokens": 64, "max_sequence": 512},
+                      **plan_templates(preset), "max_prompt_tokens": 64, "max_sequence": 512},
         "generation": defaults,
         "graphs": {
             "encoder": {"file": "encoder.onnx", "inputs": {"pixels": "pixels"}, "outputs": {"codes": "codes"}},
@@ -179,6 +179,26 @@ def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, 
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     vocab.text.save(str(out / "tokenizer.json"))
     return manifest
+
+
+def plan_templates(preset: Preset) -> dict:
+    """The manifest's prompting.plan_template and edit_plan_template (docs/model-package.md, "Plans"), as far
+    as the preset plans."""
+    out = {"plan_template": plan_request("{prompt}")} if preset.plan else {}
+    if preset.edit_plan == "image":
+        out["edit_plan_template"] = edit_plan_request("{instruction}")
+    elif preset.edit_plan == "caption":
+        out["edit_plan_template"] = caption_edit_request("{caption}", "{instruction}")
+    return out
+
+
+def asked_for(pipe: Pipeline, preset: Preset, prompt: str) -> tuple[str, dict]:
+    """What the images of a text-to-image request are drawn from: the model's plan when the preset plans
+    (and the golden field that records it), else the prompt."""
+    if not preset.plan:
+        return prompt, {}
+    plan = pipe.plans([prompt])[0]
+    return plan, {"plan": plan}
 
 
 def reranked_caption_cases(pipe: Pipeline, preset: Preset, want: int = 2, tries: int = 40) -> list[dict]:
@@ -218,13 +238,24 @@ def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: 
     for i in range(tries):
         prompt = t2i_prompt(rng, train=False, category="relation")[0]
         seed = image_seed(300, i)
-        own = pipe.generate([prompt], sp, [seed])[0][0]
-        chosen = pipe.generate([prompt], sp, [seed], rerank=preset.image_rerank)[0][0]
+        asked, plan = asked_for(pipe, preset, prompt)
+        own = pipe.generate([asked], sp, [seed])[0][0]
+        chosen = pipe.generate([asked], sp, [seed], rerank=preset.image_rerank)[0][0]
         if chosen != own:
-            cases.append({"prompt": prompt, "seed": str(seed), "own": own, "tokens": chosen})
+            cases.append({"prompt": prompt, "seed": str(seed), "own": own, "tokens": chosen, **plan})
             if len(cases) == want:
                 break
     return cases
+
+
+def planned_edit_case(pipe: Pipeline, preset: Preset, sp: Sampling, codes: list[int]) -> dict:
+    """An edit of the golden scene: the model's caption of the edited image and the image drawn from it."""
+    instruction = "make the blue square red"
+    plan = pipe.edit_plans([codes], [instruction], preset.edit_plan, preset.caption_candidates,
+                           preset.caption_temperature)[0]
+    seed = image_seed(400, 0)
+    tokens = pipe.generate([plan], sp, [seed], rerank=preset.image_rerank)[0][0]
+    return {"instruction": instruction, "seed": str(seed), "plan": plan, "tokens": tokens}
 
 
 def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) -> None:
@@ -234,7 +265,8 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
     prompts = ["two red circles", "a blue square at the top left", "a green triangle to the left of a purple square"]
     seeds = seeds_for(42, len(prompts))
     sp = Sampling(temperature=0.0, guidance=guidance, steps=steps)
-    codes, imgs = pipe.generate(prompts, sp, seeds, rerank=preset.image_rerank)
+    asked = [asked_for(pipe, preset, p) for p in prompts]
+    codes, imgs = pipe.generate([a for a, _ in asked], sp, seeds, rerank=preset.image_rerank)
     scene = make_scene([Obj(0, "red", "circle"), Obj(4, "blue", "square"), Obj(8, "yellow", "triangle")])
     img = render(scene, size)
     enc = pipe.encode([img])[0]
@@ -246,7 +278,8 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
         "about": "Python reference outputs (training/export.py). Pixels are base64 uint8 RGB, row-major.",
         "image_size": size,
         "generate": [{"prompt": p, "seed": str(sd), "guidance_scale": guidance, "temperature": 0.0, "steps": steps,
-                      "tokens": c, "pixels": b64(im)} for p, sd, c, im in zip(prompts, seeds, codes, imgs)],
+                      "tokens": c, "pixels": b64(im), **a[1]} for p, sd, c, im, a in zip(prompts, seeds, codes, imgs, asked)],
+        **({"edit_planned": planned_edit_case(pipe, preset, sp, enc)} if preset.edit_plan else {}),
         "encode": {"scene": "red circle top left, blue square center, yellow triangle bottom right",
                    "pixels": b64(img), "tokens": enc},
         "caption": {"tokens": enc, "text": cap},

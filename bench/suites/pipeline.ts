@@ -80,6 +80,21 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
       );
       return { seconds: (now() - start) / 1000, text };
     };
+    // the package's image reranking settings and plans, as the runtime applies them
+    const imageRerank = {
+      image_candidates: manifest.generation.image_candidates,
+      image_temperature: manifest.generation.image_candidate_temperature,
+      image_forward_weight: manifest.generation.image_candidate_forward_weight,
+    };
+    const plans = manifest.prompting;
+    // with {caption} in the template the image is captioned first (as Caption does), then asked in text
+    const editPlan = plans.edit_plan_template?.includes('{caption}')
+      ? {
+          plan: 'caption',
+          caption_candidates: manifest.generation.caption_candidates,
+          caption_temperature: manifest.generation.caption_candidate_temperature,
+        }
+      : { plan: 'image' };
     const runPy = async (task: Task, batch: number, steps: number) => {
       const sampling = { ...pySampling, steps };
       const req =
@@ -89,13 +104,19 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
               prompt,
               count: batch,
               ...sampling,
-              // the package's image reranking settings, as the runtime applies them
-              image_candidates: manifest.generation.image_candidates,
-              image_temperature: manifest.generation.image_candidate_temperature,
-              image_forward_weight: manifest.generation.image_candidate_forward_weight,
+              ...imageRerank,
+              plan: plans.plan_template !== undefined,
             }
           : task === 'edit'
-            ? { op: 'edit', image: 0, instruction: EDIT_INSTRUCTION, count: batch, ...sampling }
+            ? {
+                op: 'edit',
+                image: 0,
+                instruction: EDIT_INSTRUCTION,
+                count: batch,
+                ...sampling,
+                // a planned edit is a text-to-image request of its plan: reranked like one
+                ...(plans.edit_plan_template !== undefined ? { ...imageRerank, ...editPlan } : {}),
+              }
             : {
                 op: 'caption',
                 image: 1,

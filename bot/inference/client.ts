@@ -56,7 +56,7 @@ export interface ProgressEvent {
 export type ImageJobEvent =
   | QueuedEvent
   | ProgressEvent
-  | { kind: 'result'; images: GeneratedImage[]; model: string };
+  | { kind: 'result'; images: GeneratedImage[]; model: string; plan?: string };
 
 export type ChatEvent =
   | QueuedEvent

@@ -39,7 +39,7 @@ export interface ProtoImageJobEvent {
   event?: string;
   queued?: ProtoQueued;
   progress?: ProtoProgress;
-  result?: { images?: ProtoGenerated[]; model?: string };
+  result?: { images?: ProtoGenerated[]; model?: string; plan?: string };
 }
 export interface ProtoChatEvent {
   event?: string;
@@ -112,6 +112,7 @@ export function fromProtoImageJobEvent(e: ProtoImageJobEvent): ImageJobEvent | u
       kind: 'result',
       images: (e.result.images ?? []).map(fromProtoGenerated),
       model: e.result.model ?? '',
+      ...(e.result.plan ? { plan: e.result.plan } : {}),
     };
   return undefined; // unknown event from a newer server: ignore
 }

@@ -4,6 +4,7 @@ import { buildResultButtons } from '../components/result-buttons.js';
 import { upscaleAnimation, upscaleImage } from '../images/upscale.js';
 import type { GeneratedImage, ImageData } from '../inference/client.js';
 import type { JobRecord } from '../store/job-store.js';
+import { escapeMarkdown } from '../text/markdown.js';
 import { describeJob } from './job-status.js';
 import type { JobPayload } from './job-view.js';
 
@@ -11,6 +12,7 @@ export async function renderResult(
   job: JobRecord,
   images: GeneratedImage[],
   upscaleSize: number,
+  plan?: string,
 ): Promise<JobPayload> {
   const files: JobPayload['files'] = [];
   for (const [i, g] of images.entries()) {
@@ -23,7 +25,9 @@ export async function renderResult(
     }
   }
   const seeds = images.map((g) => g.seed.toString()).join(', ');
-  const content = `${describeJob(job.params)}\n-# <@${job.userId}> · seed ${seeds} · job \`${job.id}\``;
+  // The model's own layout, when it planned one: shows what it meant to draw when the image differs.
+  const planned = plan ? `\n-# planned: ${escapeMarkdown(plan)}` : '';
+  const content = `${describeJob(job.params)}${planned}\n-# <@${job.userId}> · seed ${seeds} · job \`${job.id}\``;
   return { content, files, buttons: buildResultButtons(job.id, job.params.kind, images.length) };
 }
 

@@ -53,6 +53,7 @@ export async function runImageJob(
     }
     await ticket.ready;
     let images: GeneratedImage[] | undefined;
+    let plan: string | undefined;
     const events = startJobEvents(deps.inference, job, {
       signal,
       previews: true,
@@ -70,6 +71,7 @@ export async function runImageJob(
         );
       } else {
         images = event.images;
+        plan = event.plan;
       }
     }
     await throttle.close();
@@ -79,7 +81,7 @@ export async function runImageJob(
       job.id,
       images.map((g) => ({ image: g.image, seed: g.seed.toString(), tokens: g.tokens })),
     );
-    await view.update(await renderResult(job, images, deps.upscaleSize));
+    await view.update(await renderResult(job, images, deps.upscaleSize, plan));
     deps.logger.info('job done', { jobId: job.id, kind: job.params.kind, userId: job.userId });
     return images;
   } catch (err) {

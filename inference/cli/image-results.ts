@@ -17,6 +17,7 @@ export function progressPrinter(io: CliIo) {
 
 async function writeResult(result: ImageResult, out: string, io: CliIo): Promise<void> {
   const paths = numberedPaths(out, result.images.length);
+  if (result.plan) io.out(`plan: ${result.plan}`);
   for (const [i, img] of result.images.entries()) {
     await writeImageFile(paths[i]!, img.image);
     io.out(`${paths[i]}  seed=${img.seed}  tokens=${img.tokens.join(',')}`);

@@ -161,6 +161,7 @@ export interface GeneratedImage {
 export interface ImageResult {
   images: GeneratedImage[];
   model: string;
+  plan?: string;
 }
 
 export type ImageJobEvent =

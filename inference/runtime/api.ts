@@ -21,7 +21,7 @@ export interface SamplingParams {
   steps: number; // diffusion decoder steps; 0 = the one-step renderer (only packages with graphs.renderer)
 }
 
-export type Stage = 'queued' | 'prefill' | 'tokens' | 'decode' | 'reveal';
+export type Stage = 'queued' | 'prefill' | 'caption' | 'plan' | 'tokens' | 'decode' | 'reveal';
 
 export interface ProgressEvent {
   fraction: number; // 0..1 over the whole job
@@ -50,6 +50,7 @@ export interface GeneratedImage {
   image: RgbImage;
   seed: bigint;
   tokens: number[]; // K code ids in code order (index 0 = finest)
+  plan?: string; // the layout the image was drawn from, when the package plans (docs/model-package.md, "Plans")
 }
 
 export type ChatPart = { kind: 'text'; text: string } | { kind: 'image'; image: RgbImage };

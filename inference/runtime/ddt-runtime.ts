@@ -21,6 +21,7 @@ import {
   imageNoise,
 } from './image-tasks.js';
 import type { ModelParts } from './model-parts.js';
+import { editPlanRow, generatePlanRow, rowsFromPlan } from './plans.js';
 import { ProgressReporter } from './progress.js';
 import { createTokenRng, seedForImage } from './rng.js';
 import type { Scheduler } from './scheduler.js';
@@ -34,6 +35,11 @@ import {
 import { answerText, captionText } from './text-tasks.js';
 
 const MAX_IMAGES_PER_REQUEST = 16;
+
+/** The request's plan, when there was one, on each of its images (the server sends it once per result). */
+function withPlan(images: GeneratedImage[], plan: string | undefined): GeneratedImage[] {
+  return plan === undefined ? images : images.map((image) => ({ ...image, plan }));
+}
 
 export class DdtRuntime implements ModelRuntime {
   readonly description: ModelDescription;
@@ -103,9 +109,12 @@ export class DdtRuntime implements ModelRuntime {
     const rows = this.validateImageRequest(count, params, () =>
       buildGenerateRows(prompt, p.tokenizer.encode, p.vocab),
     );
-    return this.scheduler.run(ctx, (job) =>
-      generateFromRows(p, rows, count, params, job, this.imageProgress(ctx, params)),
-    );
+    const planRow = generatePlanRow(p, prompt);
+    return this.scheduler.run(ctx, async (job) => {
+      const progress = this.imageProgress(ctx, params, planRow !== null);
+      const planned = await rowsFromPlan(p, planRow, rows, job, progress);
+      return withPlan(await generateFromRows(p, planned.rows, count, params, job, progress), planned.plan);
+    });
   }
 
   async edit(
@@ -119,11 +128,20 @@ export class DdtRuntime implements ModelRuntime {
     this.validateImageRequest(count, params, () =>
       buildEditRows([], instruction, p.tokenizer.encode, p.vocab),
     );
+    const template = p.manifest.prompting.edit_plan_template;
     return this.scheduler.run(ctx, async (job) => {
+      const progress = this.imageProgress(
+        ctx,
+        params,
+        template !== undefined,
+        template?.includes('{caption}'),
+      );
       const codes = await encodeImage(p, image);
       job.throwIfStopped();
       const rows = buildEditRows(codes, instruction, p.tokenizer.encode, p.vocab);
-      return generateFromRows(p, rows, count, params, job, this.imageProgress(ctx, params));
+      const planRow = await editPlanRow(p, codes, instruction, job, progress);
+      const plan = await rowsFromPlan(p, planRow, rows, job, progress);
+      return withPlan(await generateFromRows(p, plan.rows, count, params, job, progress), plan.plan);
     });
   }
 
@@ -252,9 +270,18 @@ export class DdtRuntime implements ModelRuntime {
     }
   }
 
-  private imageProgress(ctx: JobContext, params: SamplingParams): ProgressReporter {
+  private imageProgress(
+    ctx: JobContext,
+    params: SamplingParams,
+    planned = false,
+    captioned = false,
+  ): ProgressReporter {
+    const m = this.parts.manifest;
+    const text = m.generation.max_new_text_tokens;
     return new ProgressReporter(ctx, [
-      { stage: 'tokens', steps: this.parts.manifest.tokens.per_image },
+      ...(captioned ? [{ stage: 'caption' as const, steps: text }] : []),
+      ...(planned ? [{ stage: 'plan' as const, steps: text }] : []),
+      { stage: 'tokens', steps: m.tokens.per_image },
       { stage: 'decode', steps: decodeSteps(params.steps) },
     ]);
   }

@@ -116,6 +116,13 @@ export const manifestSchema = z.object({
     caption_instruction: z.string().min(1),
     /** The inverse of text-to-image (image in, a prompt that draws it out); needed by image_candidates. */
     prompt_instruction: z.string().min(1).optional(),
+    /** Planned text-to-image: the request that asks for a prompt's layout, with "{prompt}" in it. */
+    plan_template: z.string().includes('{prompt}').optional(),
+    /**
+     * Planned edits: the question that asks for the edited image's caption, with "{instruction}" in it; with
+     * "{caption}" too, the image is captioned first and the question is asked in text alone (plans.ts).
+     */
+    edit_plan_template: z.string().includes('{instruction}').optional(),
     max_prompt_tokens: positiveInt,
     max_sequence: positiveInt,
   }),

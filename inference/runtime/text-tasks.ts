@@ -1,5 +1,5 @@
 /** Text-producing work of one request: answers streamed token by token (caption, ask, chat). */
-import { RuntimeError } from './api.js';
+import { RuntimeError, type Stage } from './api.js';
 import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
 import type { ProgressReporter } from './progress.js';
@@ -52,7 +52,8 @@ export async function answerText(
  * one under which the model's own text-to-image direction finds the image's tokens most likely (ties: the
  * earlier), all scored in one forward pass. Held-out captions of the bundled model fully right: 0.687
  * greedy, 0.827 reranked over 15 (training/ddt/presets.py). The candidates decode side by side; the
- * chosen text is sent as one delta.
+ * chosen text is sent as one delta; at stage 'caption' (the first step of a planned edit, plans.ts) it is
+ * not sent.
  */
 export async function captionText(
   parts: ModelParts,
@@ -60,11 +61,15 @@ export async function captionText(
   codes: number[],
   job: JobControl,
   progress: ProgressReporter,
+  stage: 'tokens' | 'caption' = 'tokens',
 ): Promise<TextAnswer> {
   const g = parts.manifest.generation;
-  if (g.caption_candidates === 0) return answerText(parts, row, createTokenRng(0n), job, progress, false);
+  if (g.caption_candidates === 0) {
+    if (stage === 'tokens') return answerText(parts, row, createTokenRng(0n), job, progress, false);
+    return { text: await planText(parts, row, job, progress, stage), finish: 'end' };
+  }
   const greedy = textStream(parts, row, 0, createTokenRng(0n), job, false, (ids) =>
-    progress.report('tokens', ids.length),
+    progress.report(stage, ids.length),
   );
   const sampled = Array.from({ length: g.caption_candidates }, (_, i) =>
     textStream(parts, row, g.caption_candidate_temperature, createTokenRng(BigInt(i + 1)), job, false),
@@ -92,8 +97,26 @@ export async function captionText(
   let best = 0;
   for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
   const text = parts.tokenizer.decode(distinct[best]!.ids);
-  if (text !== '') job.ctx.onTextDelta?.(text);
+  if (text !== '' && stage === 'tokens') job.ctx.onTextDelta?.(text);
   return { text, finish: distinct[best]!.finish ?? 'end' };
+}
+
+/**
+ * A plan (docs/model-package.md, "Plans"): the greedy text after `row`, reported as `stage` and not streamed
+ * to the client as an answer (it is the first half of an image request, not the reply).
+ */
+export async function planText(
+  parts: ModelParts,
+  row: number[],
+  job: JobControl,
+  progress: ProgressReporter,
+  stage: Stage = 'plan',
+): Promise<string> {
+  const stream = textStream(parts, row, 0, createTokenRng(0n), job, false, (ids) =>
+    progress.report(stage, ids.length),
+  );
+  await parts.model.decode(stream);
+  return parts.tokenizer.decode(stream.ids);
 }
 
 function textStream(

@@ -38,6 +38,8 @@ export class FakeInference implements InferenceClient {
     { kind: 'done', text: 'It is red.', finishReason: 'end' },
   ];
   resultColor = '#00ff00';
+  /** The plan the server sends with image results (none by default, as for a package that does not plan). */
+  resultPlan: string | undefined;
   /** Resolved before an image job sends its result (lets tests hold a job open). */
   gate: Promise<void> = Promise.resolve();
   closed = false;
@@ -99,6 +101,11 @@ export class FakeInference implements InferenceClient {
     const images = await Promise.all(
       Array.from({ length: count }, (_, i) => generated(this.resultColor, BigInt(i + 1))),
     );
-    yield { kind: 'result' as const, images, model: 'fake' };
+    yield {
+      kind: 'result' as const,
+      images,
+      model: 'fake',
+      ...(this.resultPlan ? { plan: this.resultPlan } : {}),
+    };
   }
 }

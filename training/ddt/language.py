@@ -18,6 +18,11 @@ CAPTION_INSTRUCTION = CAPTION_INSTRUCTIONS[0]
 # The inverse of text-to-image: the image in, a prompt that draws it out. Its likelihood of a user's prompt
 # ranks candidate images for that prompt (docs/model-package.md, "Images by self-reranking").
 PROMPT_INSTRUCTION = "how can you draw the image"
+# Plans: a prompt in, a layout that satisfies it out (every object placed, in the prompt's order); the image is
+# then drawn from the layout, which the model does far better than choosing one while drawing
+# (docs/model-package.md, "Plans"). Edits are planned as the caption of the edited image.
+PLAN_INSTRUCTION = "where can you draw"
+EDIT_PLAN_SUFFIX = "now what is in the image"
 
 
 def plural(shape: str) -> str:
@@ -65,6 +70,35 @@ def describe(scene: Scene, with_positions: bool) -> str:
     if with_positions:
         return caption(scene)
     return join_and([noun_phrase(c, s, len(objs)) for (c, s), objs in groups(scene).items()])
+
+
+def plan_of(prompt: str, scene: Scene) -> str:
+    """The layout of a scene that satisfies the prompt, in the prompt's order of objects: "a red square below a
+    yellow circle" -> "a red square at the bottom and a yellow circle at the center". Reading order would put
+    the circle first, and a model writing the plan left to right must then decide the relation before it
+    names the objects (session 11: relation plans valid for 0.31 of prompts that way)."""
+    spec = parse_prompt(prompt)
+    assert spec is not None, prompt
+    parts = []
+    for colour, shape, n, _ in spec[0]:
+        cells = sorted(o.cell for o in scene if (o.colour, o.shape) == (colour, shape))
+        assert len(cells) == n, (prompt, scene)
+        parts.append(f"{noun_phrase(colour, shape, n)} at the {join_and([POSITIONS[c] for c in cells])}")
+    return join_and(parts)
+
+
+def plan_request(prompt: str) -> str:
+    return f"{PLAN_INSTRUCTION} {prompt}"
+
+
+def edit_plan_request(instruction: str) -> str:
+    return f"{instruction} {EDIT_PLAN_SUFFIX}"
+
+
+def caption_edit_request(caption_text: str, instruction: str) -> str:
+    """An edit planned in text: the image's caption, the instruction, and the question for the result's
+    caption (no image in the sequence; the runtime captions the image first)."""
+    return f"{caption_text} {edit_plan_request(instruction)}"
 
 
 # ---------------------------------------------------------------- text-to-image prompts

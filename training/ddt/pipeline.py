@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .data import to_tensor, to_uint8
-from .language import PROMPT_INSTRUCTION
+from .language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION, caption_edit_request, edit_plan_request, plan_request
 from .llm import KVCacheLlama
 from .presets import ImageRerank
 from .rng import SplitMix64, candidate_seed, image_seed, noise_generator, process_logits, sample_from_probs
@@ -181,6 +181,29 @@ class Pipeline:
             codes = [c for r in range(0, len(prompts), per_request)
                      for c in self.best_images_for(prompts[r], pools[r:r + per_request], rerank.forward_weight)]
         return codes, self.decode(codes, sp.steps, seeds, fast_noise=fast_noise)
+
+    def plans(self, prompts: list[str]) -> list[str]:
+        """Greedy layouts for text-to-image prompts (`where can you draw <prompt>`): the first half of a planned
+        request, whose images are then generated from the layout (generate(plans, ...))."""
+        v = self.vocab
+        rows = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(plan_request(p)) + [v.id("<assistant>")]
+                for p in prompts]
+        return [v.decode_text(o) for o in self.generate_text(rows)]
+
+    def edit_plans(self, img_codes: list[list[int]], instructions: list[str], via: str = "caption",
+                   caption_candidates: int = 0, caption_temperature: float = 1.0) -> list[str]:
+        """Greedy captions of the edited images: the first half of a planned edit, whose image is then generated
+        from the caption. via "image": asked about the image (`<image> <instruction> now what is in the image`);
+        via "caption": the image captioned first (as caption() does), then asked in text alone
+        (`<caption> <instruction> now what is in the image`)."""
+        if via == "image":
+            return self.answer(img_codes, [edit_plan_request(i) for i in instructions])
+        assert via == "caption", via
+        v = self.vocab
+        caps = self.caption(img_codes, CAPTION_INSTRUCTION, caption_candidates, caption_temperature)
+        rows = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(caption_edit_request(c, i)) + [v.id("<assistant>")]
+                for c, i in zip(caps, instructions)]
+        return [v.decode_text(o) for o in self.generate_text(rows)]
 
     def best_images_for(self, prompt: str, pools: list[list[list[int]]], forward_weight: float = 0.0) -> list[list[int]]:
         """One request's images, in order: each the first of its distinct candidates with the highest

@@ -46,6 +46,11 @@ class Preset:
     caption_candidates: int = 0
     caption_temperature: float = 1.0
     image_rerank: ImageRerank = ImageRerank()
+    # text-to-image and edits drawn from the model's own plan (Pipeline.plans / edit_plans; manifest "plan")
+    plan: bool = False
+    # edits drawn from the model's caption of the edited image: "" (not planned), "image" (asked about the
+    # image) or "caption" (the image captioned first, then asked in text; Pipeline.edit_plans)
+    edit_plan: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -62,14 +67,15 @@ PRESETS = {
     # and 15 sampled at temperature 0.7 by log p(prompt | image) + 0.5 log p(image | prompt): held-out
     # text-to-image 0.813 against 0.754 unreranked and 0.788 with the inverse score alone.
     "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1, guidance_scale=1.0,
-                    caption_candidates=15, image_rerank=ImageRerank(15, temperature=0.7, forward_weight=0.5)),
+                    caption_candidates=15, image_rerank=ImageRerank(15, temperature=0.7, forward_weight=0.5),
+                    plan=True, edit_plan="caption"),
     # seconds-long smoke runs for CI
     "tiny": Preset(
         "tiny",
         TokenizerConfig(enc_width=32, enc_layers=1, dec_width=32, dec_layers=1, heads=2, preview_hidden=32),
         LLMConfig(hidden=32, layers=2, heads=2, kv_heads=2, intermediate=64),
         tok_batch=8, tok_steps=3, llm_batch=8, llm_steps=3, sampler_steps=2, caption_candidates=2,
-        image_rerank=ImageRerank(2, forward_weight=0.5),
+        image_rerank=ImageRerank(2, forward_weight=0.5), plan=True, edit_plan="caption",
     ),
 }
 # For a GPU session (README, "Training on a GPU"): small with its frozen DDT tokenizer (copy its tokenizer.pt

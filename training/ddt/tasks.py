@@ -15,15 +15,20 @@ from typing import Callable
 
 from .language import (
     CAPTION_INSTRUCTIONS, EDIT_KINDS, GEN_VERBS, PROMPT_INSTRUCTION, QUESTION_FAMILIES, T2I_CATEGORIES, caption,
-    describe, sample_edit, sample_prompt, sample_question,
+    caption_edit_request, describe, edit_plan_request, plan_of, plan_request, sample_edit, sample_prompt, sample_question,
 )
 from .vocab import Vocab
 from .world import Scene, random_scene, scene_key
 
 Turn = tuple[str, list]  # ("user" | "assistant", [str | Scene, ...])
 
-MIX = (("t2i", 0.34), ("caption", 0.14), ("vqa", 0.2), ("edit", 0.2), ("chat", 0.12), ("prompt", 0.1))
+MIX = (("t2i", 0.34), ("caption", 0.14), ("vqa", 0.2), ("edit", 0.1), ("chat", 0.12), ("prompt", 0.1),
+       ("plan", 0.2), ("edit_plan", 0.08), ("caption_edit", 0.12))
 COND_DROPOUT = 0.1
+# How often text-to-image and its inverse use a prompt's plan instead of the prompt: the images of a planned
+# request are drawn from the plan and ranked by it, and a plan lists objects in the prompt's order, which
+# captions (reading order) do not.
+PLAN_AS_PROMPT = 0.3
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,13 @@ def t2i_request(rng: random.Random, prompt: str) -> str:
     return f"{rng.choice(GEN_VERBS)} {prompt}" if rng.random() < 0.4 else prompt
 
 
-def example_t2i(rng: random.Random, mix: TaskMix) -> list[Turn]:
+def t2i_prompt_or_plan(rng: random.Random) -> tuple[str, Scene]:
     prompt, scene = t2i_prompt(rng, train=True)
+    return (plan_of(prompt, scene) if rng.random() < PLAN_AS_PROMPT else prompt), scene
+
+
+def example_t2i(rng: random.Random, mix: TaskMix) -> list[Turn]:
+    prompt, scene = t2i_prompt_or_plan(rng)
     if rng.random() < COND_DROPOUT:
         return [("user", []), ("assistant", [scene])]  # the unconditional branch of classifier-free guidance
     return [("user", [t2i_request(rng, prompt)]), ("assistant", [scene])]
@@ -100,8 +110,32 @@ def example_t2i(rng: random.Random, mix: TaskMix) -> list[Turn]:
 def example_prompt(rng: random.Random, mix: TaskMix) -> list[Turn]:
     """The inverse of text-to-image, from the same (held-in) prompts: the scene in, a request that draws it out.
     Its likelihood of a given prompt, compared across candidate images, ranks them by how well each fits it."""
-    prompt, scene = t2i_prompt(rng, train=True)
+    prompt, scene = t2i_prompt_or_plan(rng)
     return [("user", [scene, PROMPT_INSTRUCTION]), ("assistant", [t2i_request(rng, prompt)])]
+
+
+def example_plan(rng: random.Random, mix: TaskMix) -> list[Turn]:
+    """A (held-in) prompt in, the layout of a scene that satisfies it out: the first half of a planned
+    text-to-image request."""
+    prompt, scene = t2i_prompt(rng, train=True)
+    asked = prompt if rng.random() < 0.7 else t2i_request(rng, prompt)
+    return [("user", [plan_request(asked)]), ("assistant", [plan_of(prompt, scene)])]
+
+
+def example_edit_plan(rng: random.Random, mix: TaskMix) -> list[Turn]:
+    """An image and an edit in, the caption of the edited image out: the first half of a planned edit."""
+    scene = train_scene(rng)
+    instr, after = sample_any_edit(rng, scene)
+    return [("user", [scene, edit_plan_request(instr)]), ("assistant", [caption(after)])]
+
+
+def example_caption_edit(rng: random.Random, mix: TaskMix) -> list[Turn]:
+    """A caption and an edit in (text only), the caption of the edited scene out: an edit planned in text, after
+    the runtime has captioned the image (a copy with one change, which the model learns far more easily than
+    reading the change off the image's codes)."""
+    scene = train_scene(rng)
+    instr, after = sample_any_edit(rng, scene)
+    return [("user", [caption_edit_request(caption(scene), instr)]), ("assistant", [caption(after)])]
 
 
 def example_caption(rng: random.Random, mix: TaskMix) -> list[Turn]:
@@ -155,7 +189,8 @@ def example_chat(rng: random.Random, mix: TaskMix) -> list[Turn]:
 
 EXAMPLES: dict[str, Callable[[random.Random, TaskMix], list[Turn]]] = {
     "t2i": example_t2i, "caption": example_caption, "vqa": example_vqa, "edit": example_edit, "chat": example_chat,
-    "prompt": example_prompt,
+    "prompt": example_prompt, "plan": example_plan, "edit_plan": example_edit_plan,
+    "caption_edit": example_caption_edit,
 }
 
 

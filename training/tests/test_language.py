@@ -1,7 +1,7 @@
 import random
 
 from ddt.language import (
-    EDIT_KINDS, QUESTION_FAMILIES, T2I_CATEGORIES, caption, parse_prompt, prompt_satisfied, sample_edit,
+    EDIT_KINDS, QUESTION_FAMILIES, T2I_CATEGORIES, caption, parse_prompt, plan_of, prompt_satisfied, sample_edit,
     sample_prompt, sample_question,
 )
 from ddt.world import Obj, make_scene, random_scene
@@ -72,3 +72,28 @@ def test_parse_prompt_refuses_a_relation_at_either_end():
     assert parse_prompt("above a red circle") is None
     assert parse_prompt("a red circle below") is None
     assert parse_prompt("to the left of") is None
+
+
+def test_a_plan_places_every_object_in_the_prompts_order_and_states_the_scene():
+    from eval import scene_of_layout
+
+    scene = make_scene([Obj(4, "yellow", "circle"), Obj(7, "red", "square")])
+    assert plan_of("a red square below a yellow circle", scene) == \
+        "a red square at the bottom and a yellow circle at the center"
+    rng = random.Random(5)
+    for cat in T2I_CATEGORIES + ("scene",):
+        for _ in range(100):
+            prompt, scene = sample_prompt(rng, cat)
+            plan = plan_of(prompt, scene)
+            assert scene_of_layout(plan) == scene, (prompt, plan)
+            if cat != "scene":
+                assert prompt_satisfied(cat, prompt, scene_of_layout(plan))
+
+
+def test_scene_of_layout_refuses_unplaced_or_overlapping_objects():
+    from eval import scene_of_layout
+
+    assert scene_of_layout("two red circles at the top") is None
+    assert scene_of_layout("a red circle at the top and a blue square at the top") is None
+    assert scene_of_layout("a red circle to the left of a blue square") is None
+    assert scene_of_layout("a red circle at the top") == make_scene([Obj(1, "red", "circle")])

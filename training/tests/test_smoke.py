@@ -26,6 +26,10 @@ def test_tiny_train_export_and_parity(tmp_path):
     assert parity["denoiser_max_diff"] < 1e-4 and parity["llm_cached_step_max_diff"] < 1e-4
     golden = json.loads((tmp_path / "g.json").read_text())
     assert len(golden["generate"][0]["tokens"]) == 16
+    # the tiny preset plans: the manifest names both templates, the golden file records the plans
+    assert manifest["prompting"]["plan_template"] == "where can you draw {prompt}"
+    assert manifest["prompting"]["edit_plan_template"] == "{caption} {instruction} now what is in the image"
+    assert "plan" in golden["generate"][0] and len(golden["edit_planned"]["tokens"]) == 16
     # evaluation and model card run on the package (the scores of 3 training steps mean nothing)
     run("eval.py", "--preset", "tiny", "--run", str(runs), "--out", str(pkg), "--n", "4", "--threads", "1",
         "--only", "t2i,t2i_trained,understanding,edit,loss")
@@ -37,6 +41,7 @@ def test_tiny_train_export_and_parity(tmp_path):
     assert set(ev["heldout_loss"]) == {"t2i", "caption", "vqa", "edit"}
     assert "Captions fully right" in card and "by objects in the image" in card and "Held-out cross-entropy" in card
     assert set(ev["t2i_trained"]) == set(ev["t2i"]) and "on prompts it trained on" in card
+    assert ev["plan"] and set(ev["t2i"]["plan_valid"]) == set(ev["t2i_distinct_prompts"]) and "plan_exact" in ev["edit"]
 
 
 def test_resume_continues_from_checkpoint(tmp_path):

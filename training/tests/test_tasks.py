@@ -80,3 +80,19 @@ def test_batches_drawn_by_worker_processes_are_whole_examples_with_their_scenes_
             assert learn.any() and torch.equal(lab[learn], row[1:][learn[:-1]])
             assert not learn[n - 1:].any()
     assert len(codes.memo) > 0  # the rendered scenes were encoded here
+
+
+def test_plans_come_from_held_in_prompts_and_edit_plans_caption_the_edited_scene():
+    from ddt.language import GEN_VERBS, PLAN_INSTRUCTION, caption, edit_plan_request
+    from ddt.tasks import held_out
+
+    rng = random.Random(3)
+    for _ in range(200):
+        (_, [asked]), (_, [plan]) = EXAMPLES["plan"](rng, TaskMix())
+        prompt = asked.removeprefix(PLAN_INSTRUCTION + " ")
+        for verb in GEN_VERBS:
+            prompt = prompt.removeprefix(verb + " ")
+        assert not held_out(prompt), prompt
+        (_, [scene, question]), (_, [after_caption]) = EXAMPLES["edit_plan"](rng, TaskMix())
+        assert isinstance(scene, tuple) and question.endswith(edit_plan_request("").strip())
+        assert after_caption != caption(scene)  # every edit changes the scene

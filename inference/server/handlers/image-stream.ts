@@ -50,7 +50,9 @@ export function openImageStream(
     out,
     sendResult,
     sendImages: async (model, runtime, images, params) => {
-      const result = { images: await toGeneratedImages(runtime, images, params, job, out), model };
+      const plan = images[0]?.plan;
+      const encoded = await toGeneratedImages(runtime, images, params, job, out);
+      const result = { images: encoded, model, ...(plan === undefined ? {} : { plan }) };
       await sendResult(result);
     },
   };

@@ -83,6 +83,7 @@ async function startServer(name: string): Promise<FakeServer> {
             },
           ],
           model: 'shapes',
+          plan: call.request.prompt === 'plan it' ? 'a red circle at the center' : '',
         },
       });
       call.end();
@@ -154,6 +155,9 @@ describe('GrpcInferenceClient', () => {
     expect(Array.from(result.images[0]!.image.data)).toEqual([1, 2, 3]);
     const seeded = await collect(client([a.address]).generate({ prompt: 'x', count: 1, seed: 42n }));
     expect((seeded[2] as Extract<ImageJobEvent, { kind: 'result' }>).images[0]!.seed).toBe(42n);
+    expect(result.plan).toBeUndefined(); // an empty plan field: the model did not plan
+    const planned = await collect(client([a.address]).generate({ prompt: 'plan it', count: 1 }));
+    expect((planned[2] as Extract<ImageJobEvent, { kind: 'result' }>).plan).toBe('a red circle at the center');
   });
 
   it('reads the server limits from GetModelInfo', async () => {

@@ -60,6 +60,17 @@ describe('runImageJob', () => {
     expect(limiter.load('u1')).toEqual({ running: 0, waiting: 0 });
   });
 
+  it("shows the model's plan under the request when the server sent one", async () => {
+    const { inference, updates, view, deps, limiter, job } = setup();
+    const plain = await runImageJob(deps, job, view, limiter.acquire('u1', { maxRunning: 1, maxQueued: 0 }));
+    expect(plain).toHaveLength(2);
+    expect(updates.at(-1)!.content).not.toContain('planned');
+    inference.resultPlan = 'a red circle at the top left';
+    await runImageJob(deps, job, view, limiter.acquire('u1', { maxRunning: 1, maxQueued: 0 }));
+    const lines = updates.at(-1)!.content.split('\n');
+    expect(lines[1]).toBe('-# planned: a red circle at the top left');
+  });
+
   it('shows progress updates when events are spread out', async () => {
     const { inference, updates, view, deps, limiter, job } = setup(10);
     let release!: () => void;

@@ -51,6 +51,16 @@ describe('inference CLI', () => {
     expect((await sharp(await readFile(join(dir, 'sq-2.webp'))).metadata()).format).toBe('webp');
   });
 
+  it("edit writes the edited image and prints the model's plan when it sent one", async () => {
+    const out = join(dir, 'edited.png');
+    const r = await run('edit', join(dir, 'red.png'), 'make', 'it', 'blue', '-o', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('plan: after make it blue'); // the fake runtime plans its edits
+    expect((await sharp(await readFile(out)).metadata()).format).toBe('png');
+    const imagined = await run('imagine', 'two', 'red', 'circles', '-o', join(dir, 'c2.png'));
+    expect(imagined.out).not.toContain('plan:'); // and not its generations
+  });
+
   it('caption prints a caption of the given image', async () => {
     const r = await run('caption', join(dir, 'red.png'));
     expect(r).toMatchObject({ code: 0 });

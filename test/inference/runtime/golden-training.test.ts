@@ -21,13 +21,17 @@ interface Golden {
     steps: number;
     tokens: number[];
     pixels: string;
+    /** The model's layout the image was drawn from, when the package plans. */
+    plan?: string;
   }[];
   encode: { pixels: string; tokens: number[] };
   caption: { tokens: number[]; text: string };
   /** Scenes whose reranked caption (the default) differs from the greedy one. */
   caption_reranked?: { pixels: string; greedy: string; text: string }[];
   /** Prompts whose reranked image (the default) differs from the request's own codes. */
-  generate_reranked?: { prompt: string; seed: string; own: number[]; tokens: number[] }[];
+  generate_reranked?: { prompt: string; seed: string; own: number[]; tokens: number[]; plan?: string }[];
+  /** An edit of the encode scene, when the package plans: the caption of the edited image, then its image. */
+  edit_planned?: { instruction: string; seed: string; plan: string; tokens: number[] };
   ask: { tokens: number[]; question: string; answer: string };
   decode_keep: { tokens: number[]; keep: number; seed: string; steps: number; pixels: string };
 }
@@ -91,6 +95,7 @@ for (const c of cases) {
           },
           ctx(),
         );
+        expect(img!.plan, g.prompt).toBe(g.plan);
         expect(img!.tokens, g.prompt).toEqual(g.tokens);
         expectPixelsClose(img!.image.data, b64(g.pixels));
       }
@@ -141,8 +146,21 @@ for (const c of cases) {
             steps: 1,
           };
           const [img] = await rt.generate(g.prompt, 1, params, ctx());
+          expect(img!.plan, g.prompt).toBe(g.plan);
           expect(img!.tokens, g.prompt).toEqual(g.tokens);
         }
+      });
+
+    if (golden.edit_planned)
+      it('plans an edit and draws it like the reference', async () => {
+        const e = golden.edit_planned!;
+        const size = golden.image_size;
+        const image = { width: size, height: size, data: b64(golden.encode.pixels) };
+        const { guidance_scale: guidanceScale, steps } = golden.generate[0]!; // the reference's sampling
+        const params = { seed: BigInt(e.seed), guidanceScale, temperature: 0, topK: 0, topP: 1, steps };
+        const [img] = await rt.edit(image, e.instruction, 1, params, ctx());
+        expect(img!.plan).toBe(e.plan);
+        expect(img!.tokens).toEqual(e.tokens);
       });
 
     it('decodes the coarsest codes only, with the same noise', async () => {

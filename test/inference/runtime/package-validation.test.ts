@@ -83,6 +83,13 @@ describe('model package validation', () => {
     );
   });
 
+  it('needs the placeholder in a plan template', async () => {
+    const { dir } = await brokenPackage((m) => {
+      m.prompting.plan_template = 'where can you draw';
+    });
+    await expect(loadModelPackage(dir, cpu)).rejects.toThrow(/prompting\.plan_template/);
+  });
+
   it('names a missing graph file', async () => {
     const { dir } = await brokenPackage();
     await rm(join(dir, 'denoiser.onnx'));

@@ -164,6 +164,7 @@ export class FakeRuntime implements ModelRuntime {
       Array.from({ length: count }, (_, i) => ({
         ...this.picture(instruction, this.meanColour(image), params.seed + BigInt(i)),
         seed: params.seed + BigInt(i),
+        plan: `after ${instruction}`, // as a planning package: the edited image's caption
       })),
     );
   }

@@ -63,6 +63,7 @@ describe('inference server with a fake runtime', () => {
     const result = (events.at(-1) as Extract<ImageJobEvent, { event: 'result' }>).result;
     expect(result.images.map((i) => i.seed)).toEqual(['41', '42']);
     expect(result.images[0]!.tokens).toHaveLength(16);
+    expect(result.plan ?? '').toBe(''); // the fake runtime does not plan its generations
     const meta = await sharp(result.images[0]!.image!.data).metadata();
     expect(meta).toMatchObject({ format: 'png', width: 32, height: 32 });
     const again = await collectImageResult(t.client.generate(req));
@@ -122,6 +123,7 @@ describe('inference server with a fake runtime', () => {
       t.client.edit({ image, instruction: 'make it blue', num_images: 3, seed: '5' }),
     );
     expect(edited.images).toHaveLength(3);
+    expect(edited.plan).toBe('after make it blue');
     const blended = await collectImageResult(
       t.client.blend({ image_a: image, image_b: image, amount: 0.25 }),
     );

@@ -1,0 +1,82 @@
+/**
+ * Planned image requests (docs/model-package.md, "Plans"). With prompting.plan_template, Generate first has
+ * the model write a layout of the prompt ("a red square below a yellow circle" -> "a red square at the
+ * bottom and a yellow circle at the center") and draws the image from that layout; with
+ * prompting.edit_plan_template, Edit has it write the caption of the edited image and draws from that. The
+ * bundled model draws a stated layout far more reliably than it chooses one while drawing.
+ */
+import type { ImageRows } from './image-tasks.js';
+import type { JobControl } from './job-control.js';
+import type { ModelParts } from './model-parts.js';
+import type { ProgressReporter } from './progress.js';
+import { buildGenerateRows, buildImageQuestionRow } from './sequences.js';
+import { captionText, planText } from './text-tasks.js';
+
+/** A template with its one placeholder ("{prompt}", "{instruction}") replaced by the user's text. */
+export function fillTemplate(template: string, placeholder: string, value: string): string {
+  return template.split(`{${placeholder}}`).join(value.trim());
+}
+
+/** The row that asks for a text-to-image prompt's plan, or null when the package does not plan. */
+export function generatePlanRow(parts: ModelParts, prompt: string): number[] | null {
+  const template = parts.manifest.prompting.plan_template;
+  if (template === undefined) return null;
+  const s = parts.vocab.special;
+  // The user's prompt was checked against max_prompt_tokens on its own; the template's few words are ours.
+  return [s.bos, s.user, ...parts.tokenizer.encode(fillTemplate(template, 'prompt', prompt)), s.assistant];
+}
+
+/**
+ * The row that asks for the caption of an edited image, or null when the package does not plan edits. With
+ * "{caption}" in the template the image is captioned first (as Caption does: reranked when the package
+ * reranks captions) and the row is that text alone; otherwise the row starts with the image.
+ */
+export async function editPlanRow(
+  parts: ModelParts,
+  codes: number[],
+  instruction: string,
+  job: JobControl,
+  progress: ProgressReporter,
+): Promise<number[] | null> {
+  const template = parts.manifest.prompting.edit_plan_template;
+  if (template === undefined) return null;
+  // The instruction alone was checked against max_prompt_tokens; the template's words (and the caption,
+  // the model's own text) are not user input.
+  const vocab = { ...parts.vocab, maxPromptTokens: Number.POSITIVE_INFINITY };
+  if (!template.includes('{caption}')) {
+    const question = fillTemplate(template, 'instruction', instruction);
+    return buildImageQuestionRow(codes, question, parts.tokenizer.encode, vocab);
+  }
+  const captionRow = buildImageQuestionRow(
+    codes,
+    parts.manifest.prompting.caption_instruction,
+    parts.tokenizer.encode,
+    vocab,
+  );
+  const caption = await captionText(parts, captionRow, codes, job, progress, 'caption');
+  job.throwIfStopped();
+  const s = parts.vocab.special;
+  // the caption first: the user's instruction may hold any text, "{caption}" too
+  const text = fillTemplate(fillTemplate(template, 'caption', caption.text), 'instruction', instruction);
+  return [s.bos, s.user, ...parts.tokenizer.encode(text), s.assistant];
+}
+
+/**
+ * The rows an image is drawn from: a text-to-image request of the plan the model writes after `planRow`
+ * (its images reranked by the plan), or `fallback` when there is no plan row or the plan came out empty.
+ */
+export async function rowsFromPlan(
+  parts: ModelParts,
+  planRow: number[] | null,
+  fallback: ImageRows,
+  job: JobControl,
+  progress: ProgressReporter,
+): Promise<{ rows: ImageRows; plan?: string }> {
+  if (planRow === null) return { rows: fallback };
+  const plan = await planText(parts, planRow, job, progress);
+  job.throwIfStopped();
+  if (plan.trim() === '') return { rows: fallback };
+  // The plan is the model's own text (at most max_new_text_tokens), not user input: no prompt limit.
+  const vocab = { ...parts.vocab, maxPromptTokens: Number.POSITIVE_INFINITY };
+  return { rows: buildGenerateRows(plan, parts.tokenizer.encode, vocab), plan };
+}
