@@ -284,6 +284,8 @@ def main() -> None:
             "" if args.edit_plan == "off" else args.edit_plan)
         res["edit_plan"] = edit_plan
         res["edit"] = eval_edits(pipe, args.n, sp, rerank if edit_plan else ImageRerank(), edit_plan, preset)
+        if edit_plan:  # what planning adds, and the rate of edits in chats (not planned)
+            res["edit_unplanned"] = eval_edits(pipe, args.n, sp)
     if "loss" in parts:
         res["heldout_loss"] = eval_loss(pipe, max(args.n * 2, 10))
     res["training"] = {"tokenizer_steps": ck_t["step"], "tokenizer_seconds": round(ck_t["seconds"]),

@@ -466,8 +466,8 @@ const EDIT_CASES = [
     after: '2:purple:square;6:red:triangle',
   },
 ];
-/** The chat's four turns: draw, count, add, count again. */
-const CHAT_TURNS: Capability[] = ['t2i:counting', 'vqa:count', 'edit', 'vqa:count'];
+/** The chat's four turns: draw, count, add, count again (chat turns are drawn and edited without a plan). */
+const CHAT_TURNS: Capability[] = ['t2i_unplanned:counting', 'vqa:count', 'edit_unplanned', 'vqa:count'];
 
 const plans = {
   imagine: bundledMeaningPlan(PROMPTS.map((p) => p.kind)),

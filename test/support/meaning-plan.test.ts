@@ -33,6 +33,18 @@ describe('capabilityRate', () => {
     expect(capabilityRate(ev, 'caption')).toBe(0.64);
   });
 
+  it('rates unplanned drawing and edits (chat) by their own figures, or the planned ones where unmeasured', () => {
+    const planned: PackageEval = {
+      ...ev,
+      t2i_unplanned: { counting: 0.65 },
+      edit_unplanned: { edit_exact: 0.1 },
+    };
+    expect(capabilityRate(planned, 't2i_unplanned:counting')).toBe(0.65);
+    expect(capabilityRate(planned, 'edit_unplanned')).toBe(0.1);
+    expect(capabilityRate(ev, 't2i_unplanned:counting')).toBe(0.74);
+    expect(capabilityRate(ev, 'edit_unplanned')).toBe(0.2);
+  });
+
   it('rates a caption by its number of objects, or the overall rate where that is not measured', () => {
     expect(capabilityRate(ev, 'caption:3')).toBe(0.571);
     expect(capabilityRate(ev, 'caption:2')).toBe(0.64);

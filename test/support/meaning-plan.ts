@@ -22,17 +22,23 @@ export const MAX_CASE_RATE = 0.95;
 /** A kind of case, named by the eval.json figure that rates it. */
 export type Capability =
   | `t2i:${'single' | 'two' | 'counting' | 'colour' | 'position' | 'relation'}`
+  // drawn without a plan (chat turns are not planned): eval.json's t2i_unplanned, else t2i
+  | `t2i_unplanned:${'single' | 'two' | 'counting' | 'colour' | 'position' | 'relation'}`
   | 'caption'
   | `caption:${1 | 2 | 3 | 4}`
   | `vqa:${'count' | 'colour' | 'shape' | 'where' | 'exists'}`
-  | 'edit';
+  | 'edit'
+  // an edit without a plan (in a chat): eval.json's edit_unplanned, else edit
+  | 'edit_unplanned';
 
 export interface PackageEval {
   t2i?: Record<string, number>;
+  t2i_unplanned?: Record<string, number>;
   caption_exact?: number;
   caption_by_objects?: Record<string, { n: number; exact: number }>;
   vqa?: Record<string, number>;
   edit?: { edit_exact: number };
+  edit_unplanned?: { edit_exact: number };
 }
 
 export function readPackageEval(file: string): PackageEval | null {
@@ -43,9 +49,11 @@ export function readPackageEval(file: string): PackageEval | null {
 export function capabilityRate(ev: PackageEval, c: Capability): number | undefined {
   const [kind, key] = c.split(':') as [string, string | undefined];
   if (kind === 't2i') return ev.t2i?.[key!];
+  if (kind === 't2i_unplanned') return ev.t2i_unplanned?.[key!] ?? ev.t2i?.[key!];
   if (kind === 'vqa') return ev.vqa?.[key!];
   if (kind === 'caption')
     return (key === undefined ? undefined : ev.caption_by_objects?.[key]?.exact) ?? ev.caption_exact;
+  if (kind === 'edit_unplanned') return ev.edit_unplanned?.edit_exact ?? ev.edit?.edit_exact;
   return ev.edit?.edit_exact;
 }
 

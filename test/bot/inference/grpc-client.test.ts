@@ -157,7 +157,9 @@ describe('GrpcInferenceClient', () => {
     expect((seeded[2] as Extract<ImageJobEvent, { kind: 'result' }>).images[0]!.seed).toBe(42n);
     expect(result.plan).toBeUndefined(); // an empty plan field: the model did not plan
     const planned = await collect(client([a.address]).generate({ prompt: 'plan it', count: 1 }));
-    expect((planned[2] as Extract<ImageJobEvent, { kind: 'result' }>).plan).toBe('a red circle at the center');
+    expect((planned[2] as Extract<ImageJobEvent, { kind: 'result' }>).plan).toBe(
+      'a red circle at the center',
+    );
   });
 
   it('reads the server limits from GetModelInfo', async () => {

@@ -36,9 +36,11 @@ describe.each(
       dir,
       name: basename(dir),
       kv: (await readManifest(dir)).graphs.llm.kv_cache,
+      // a planned Generate runs two LLM streams (its plan, then its image tokens), and each may join
+      streams: (await readManifest(dir)).prompting.plan_template === undefined ? 1 : 2,
     })),
   ),
-)('continuous batching ($name, $kv KV cache)', ({ dir }) => {
+)('continuous batching ($name, $kv KV cache)', ({ dir, streams }) => {
   beforeAll(async () => {
     // one worker = one LLM batch slot, so a second request finds it busy; LLM batches of up to 32 rows, so
     // that a reranking request (16 rows with the bundled model's 15 candidates) leaves room to join
@@ -52,7 +54,9 @@ describe.each(
     const alone = await rt.generate('two blue square', 1, defaults(2n), ctx());
     const joinsBefore = rt.counters.llmJoins;
     const joined = await whileRunning(() => rt.generate('two blue square', 1, defaults(2n), ctx()));
-    expect(rt.counters.llmJoins - joinsBefore).toBe(1);
+    // the first stream joins for sure; a plan's image stream joins only if the batch still runs by then
+    expect(rt.counters.llmJoins - joinsBefore).toBeGreaterThanOrEqual(1);
+    expect(rt.counters.llmJoins - joinsBefore).toBeLessThanOrEqual(streams);
     expect(joined[0]!.tokens).toEqual(alone[0]!.tokens);
     const diff = Math.max(...alone[0]!.image.data.map((v, i) => Math.abs(v - joined[0]!.image.data[i]!)));
     expect(diff).toBeLessThanOrEqual(1);

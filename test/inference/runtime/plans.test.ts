@@ -44,7 +44,13 @@ beforeAll(async () => {
     tinyCopy({ edit_plan_template: CAPTION_EDIT_PLAN }),
     tinyCopy({ plan_template: '{prompt}' }), // its plan of a text is the greedy answer to that text alone
   ]);
-  [planning, plain, captioning, echo] = await Promise.all(dirs.map((d) => loadModelPackage(d, opts)));
+  const [a, b, c, d] = dirs;
+  [planning, plain, captioning, echo] = await Promise.all([
+    loadModelPackage(a, opts),
+    loadModelPackage(b, opts),
+    loadModelPackage(c, opts),
+    loadModelPackage(d, opts),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([planning, plain, captioning, echo].map((rt) => rt?.close()));
