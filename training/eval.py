@@ -129,11 +129,7 @@ def t2i_distinct_prompts(n: int, trained: bool = False) -> dict:
 
 
 def caption_matches(text: str, scene: Scene) -> bool:
-    spec = parse_prompt(text)
-    if not spec:
-        return False
-    got = sorted((cell, c, s) for c, s, n, cells in spec[0] for cell in cells)
-    return got == sorted((o.cell, o.colour, o.shape) for o in scene) and all(len(cs) == n for _, _, n, cs in spec[0])
+    return scene_of_layout(text) == scene
 
 
 def eval_understanding(pipe: Pipeline, n: int, candidates: int, temperature: float) -> dict:

@@ -17,13 +17,23 @@ export function fillTemplate(template: string, placeholder: string, value: strin
   return template.split(`{${placeholder}}`).join(value.trim());
 }
 
+/** The package's sequence vocabulary without the prompt limit: for the model's own text and our templates. */
+function unlimited(parts: ModelParts) {
+  return { ...parts.vocab, maxPromptTokens: Number.POSITIVE_INFINITY };
+}
+
+/** `<bos> <user> {text} <assistant>`: a text-only question whose answer is a plan. */
+function textRow(parts: ModelParts, text: string): number[] {
+  const s = parts.vocab.special;
+  return [s.bos, s.user, ...parts.tokenizer.encode(text), s.assistant];
+}
+
 /** The row that asks for a text-to-image prompt's plan, or null when the package does not plan. */
 export function generatePlanRow(parts: ModelParts, prompt: string): number[] | null {
   const template = parts.manifest.prompting.plan_template;
   if (template === undefined) return null;
-  const s = parts.vocab.special;
   // The user's prompt was checked against max_prompt_tokens on its own; the template's few words are ours.
-  return [s.bos, s.user, ...parts.tokenizer.encode(fillTemplate(template, 'prompt', prompt)), s.assistant];
+  return textRow(parts, fillTemplate(template, 'prompt', prompt));
 }
 
 /**
@@ -42,7 +52,7 @@ export async function editPlanRow(
   if (template === undefined) return null;
   // The instruction alone was checked against max_prompt_tokens; the template's words (and the caption,
   // the model's own text) are not user input.
-  const vocab = { ...parts.vocab, maxPromptTokens: Number.POSITIVE_INFINITY };
+  const vocab = unlimited(parts);
   if (!template.includes('{caption}')) {
     const question = fillTemplate(template, 'instruction', instruction);
     return buildImageQuestionRow(codes, question, parts.tokenizer.encode, vocab);
@@ -55,10 +65,11 @@ export async function editPlanRow(
   );
   const caption = await captionText(parts, captionRow, codes, job, progress, 'caption');
   job.throwIfStopped();
-  const s = parts.vocab.special;
   // the caption first: the user's instruction may hold any text, "{caption}" too
-  const text = fillTemplate(fillTemplate(template, 'caption', caption.text), 'instruction', instruction);
-  return [s.bos, s.user, ...parts.tokenizer.encode(text), s.assistant];
+  return textRow(
+    parts,
+    fillTemplate(fillTemplate(template, 'caption', caption.text), 'instruction', instruction),
+  );
 }
 
 /**
@@ -77,6 +88,5 @@ export async function rowsFromPlan(
   job.throwIfStopped();
   if (plan.trim() === '') return { rows: fallback };
   // The plan is the model's own text (at most max_new_text_tokens), not user input: no prompt limit.
-  const vocab = { ...parts.vocab, maxPromptTokens: Number.POSITIVE_INFINITY };
-  return { rows: buildGenerateRows(plan, parts.tokenizer.encode, vocab), plan };
+  return { rows: buildGenerateRows(plan, parts.tokenizer.encode, unlimited(parts)), plan };
 }

@@ -185,10 +185,7 @@ class Pipeline:
     def plans(self, prompts: list[str]) -> list[str]:
         """Greedy layouts for text-to-image prompts (`where can you draw <prompt>`): the first half of a planned
         request, whose images are then generated from the layout (generate(plans, ...))."""
-        v = self.vocab
-        rows = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(plan_request(p)) + [v.id("<assistant>")]
-                for p in prompts]
-        return [v.decode_text(o) for o in self.generate_text(rows)]
+        return self._text_answers([plan_request(p) for p in prompts])
 
     def edit_plans(self, img_codes: list[list[int]], instructions: list[str], via: str = "caption",
                    caption_candidates: int = 0, caption_temperature: float = 1.0) -> list[str]:
@@ -199,10 +196,13 @@ class Pipeline:
         if via == "image":
             return self.answer(img_codes, [edit_plan_request(i) for i in instructions])
         assert via == "caption", via
-        v = self.vocab
         caps = self.caption(img_codes, CAPTION_INSTRUCTION, caption_candidates, caption_temperature)
-        rows = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(caption_edit_request(c, i)) + [v.id("<assistant>")]
-                for c, i in zip(caps, instructions)]
+        return self._text_answers([caption_edit_request(c, i) for c, i in zip(caps, instructions)])
+
+    def _text_answers(self, questions: list[str]) -> list[str]:
+        """Greedy answers to text-only user turns: `<bos> <user> {question} <assistant>` until <end>."""
+        v = self.vocab
+        rows = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(q) + [v.id("<assistant>")] for q in questions]
         return [v.decode_text(o) for o in self.generate_text(rows)]
 
     def best_images_for(self, prompt: str, pools: list[list[list[int]]], forward_weight: float = 0.0) -> list[list[int]]:
