@@ -46,7 +46,8 @@ def build(out: Path, hardware: str, notes: str) -> str:
         "- Data: the procedural shapes world (training/ddt/world.py), mixture of text-to-image, captioning, VQA, "
         "editing, 2-3 turn chat, the inverse of text-to-image (an image in, a prompt that draws it out; "
         "it ranks candidate images) and plans (a prompt in, a layout that satisfies it out; an edit in, the "
-        "edited image's caption out: images are drawn from them). Compositions whose text (prompts) or scene (captions, VQA, edits) hashes into "
+        "edited image's caption out: images are drawn from them) and questions answered in text after the "
+        "image's caption (the caption and a question in, the answer out). Compositions whose text (prompts) or scene (captions, VQA, edits) hashes into "
         "the held-out 10 % are never trained on; every acceptance figure below is measured on them.",
         "",
         "## Training",
@@ -104,9 +105,14 @@ def build(out: Path, hardware: str, notes: str) -> str:
                 lines.append("  - by objects in the image: " + ", ".join(
                     f"{k}: {v['exact']} (n = {v['n']})" for k, v in ev["caption_by_objects"].items()))
         if "vqa" in ev:
-            lines.append("- VQA accuracy per family:")
+            how = (" (answered in text after the model's own caption of the image, as the runtime does with "
+                   "prompting.answer_template)") if ev.get("answer_by_caption") else ""
+            lines.append(f"- VQA accuracy per family{how}:")
             for k, v in ev["vqa"].items():
                 lines.append(f"  - {k}: {mark(v, FLOORS['vqa_family'])}")
+            if "vqa_direct" in ev:
+                lines.append("  - the same weights answering from the image directly (no caption): " + ", ".join(
+                    f"{k} {v:.3f}" for k, v in ev["vqa_direct"].items()))
         if "edit" in ev:
             e = ev["edit"]
             how = (f" (drawn from the model's own caption of the edited image; that caption right for "

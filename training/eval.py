@@ -132,7 +132,10 @@ def caption_matches(text: str, scene: Scene) -> bool:
     return scene_of_layout(text) == scene
 
 
-def eval_understanding(pipe: Pipeline, n: int, candidates: int, temperature: float) -> dict:
+def eval_understanding(pipe: Pipeline, n: int, candidates: int, temperature: float, by_caption: bool = False) -> dict:
+    """Captions fully right, and VQA per family; with `by_caption`, questions answered in text after the
+    model's caption of the image (`vqa`, as the runtime does with prompting.answer_template) and from the image
+    directly (`vqa_direct`)."""
     rng = random.Random(23)
     scenes = [eval_scene(rng) for _ in range(n)]
     codes = pipe.encode([render(s, pipe.tok.cfg.image_size) for s in scenes])
@@ -145,12 +148,16 @@ def eval_understanding(pipe: Pipeline, n: int, candidates: int, temperature: flo
     # where captions fail: grouping and counting get harder with every object
     res["caption_by_objects"] = {str(k): {"n": len(v), "exact": round(sum(v) / len(v), 3)}
                                  for k, v in sorted(by_objects.items())}
-    vqa = {}
+    vqa, direct = {}, {}
     for fam in QUESTION_FAMILIES:
         qa = [sample_question(rng, s, fam) for s in scenes]
-        answers = pipe.answer(codes, [q for q, _ in qa])
-        vqa[fam] = round(sum(a == want for a, (_, want) in zip(answers, qa)) / n, 3)
-    res["vqa"] = vqa
+        score = lambda answers: round(sum(a == want for a, (_, want) in zip(answers, qa)) / n, 3)  # noqa: E731
+        direct[fam] = score(pipe.answer(codes, [q for q, _ in qa]))
+        if by_caption:
+            vqa[fam] = score(pipe.answers_by_caption(codes, [q for q, _ in qa], captions=caps))
+    res["vqa"] = vqa if by_caption else direct
+    if by_caption:
+        res["vqa_direct"] = direct
     res["caption_examples"] = [{"truth": render_caption(s), "model": c} for s, c in list(zip(scenes, caps))[:3]]
     return res
 
@@ -236,6 +243,9 @@ def main() -> None:
                     help="text-to-image and edits drawn from the model's own plan (default: as the preset says)")
     ap.add_argument("--edit-plan", choices=("preset", "image", "caption", "off"), default="preset",
                     help="how edits are planned (default: as the preset says; --plan off: not planned)")
+    ap.add_argument("--caption-candidates", type=int, default=None, help="default: the preset's")
+    ap.add_argument("--answer-by-caption", choices=("preset", "on", "off"), default="preset",
+                    help="VQA answered in text after the model's caption (default: as the preset says)")
     ap.add_argument("--only", default="tokenizer,t2i,t2i_trained,understanding,edit,loss")
     ap.add_argument("--threads", type=int, default=2, help="1 when other jobs share the cores (2 threads thrash)")
     args = ap.parse_args()
@@ -273,8 +283,11 @@ def main() -> None:
         res["t2i_trained"] = eval_t2i(pipe, args.n, sp, True, rerank, plan)
         res["t2i_trained_distinct_prompts"] = t2i_distinct_prompts(args.n, trained=True)
     if "understanding" in parts:
-        res.update(eval_understanding(pipe, args.n, preset.caption_candidates, preset.caption_temperature))
-        res["caption_candidates"] = preset.caption_candidates
+        by_caption = preset.answer_by_caption if args.answer_by_caption == "preset" else args.answer_by_caption == "on"
+        candidates = given(args.caption_candidates, preset.caption_candidates)
+        res.update(eval_understanding(pipe, args.n, candidates, preset.caption_temperature, by_caption))
+        res["answer_by_caption"] = by_caption
+        res["caption_candidates"] = candidates
     if "edit" in parts:
         edit_plan = "" if not plan else preset.edit_plan if args.edit_plan == "preset" else (
             "" if args.edit_plan == "off" else args.edit_plan)

@@ -19,7 +19,10 @@ import torch
 
 from ddt.common import load_checkpoint, setup_torch
 from ddt.data import to_tensor
-from ddt.language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION, caption_edit_request, edit_plan_request, plan_request
+from ddt.language import (
+    CAPTION_INSTRUCTION, PROMPT_INSTRUCTION, caption_edit_request, caption_question_request, edit_plan_request,
+    plan_request,
+)
 from ddt.export_graphs import DenoiserGraph, LlamaGraph
 from ddt.llm import KVCacheLlama, make_llm
 from ddt.pipeline import Pipeline, Sampling, seeds_for
@@ -182,13 +185,15 @@ def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, 
 
 
 def plan_templates(preset: Preset) -> dict:
-    """The manifest's prompting.plan_template and edit_plan_template (docs/model-package.md, "Plans"), as far
-    as the preset plans."""
+    """The manifest's prompting.plan_template and edit_plan_template (docs/model-package.md, "Plans") and
+    answer_template ("Answers by caption"), as far as the preset plans."""
     out = {"plan_template": plan_request("{prompt}")} if preset.plan else {}
     if preset.edit_plan == "image":
         out["edit_plan_template"] = edit_plan_request("{instruction}")
     elif preset.edit_plan == "caption":
         out["edit_plan_template"] = caption_edit_request("{caption}", "{instruction}")
+    if preset.answer_by_caption:
+        out["answer_template"] = caption_question_request("{caption}", "{question}")
     return out
 
 
@@ -271,7 +276,11 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
     img = render(scene, size)
     enc = pipe.encode([img])[0]
     cap = pipe.caption([enc], CAPTION_INSTRUCTION, preset.caption_candidates, preset.caption_temperature)[0]
-    ans = pipe.answer([enc], ["how many circles are there"])[0]
+    question = "how many circles are there"
+    if preset.answer_by_caption:  # read off the caption above, as the runtime does
+        ask = {"answer": pipe.answers_by_caption([enc], [question], captions=[cap])[0], "caption": cap}
+    else:
+        ask = {"answer": pipe.answer([enc], [question])[0]}
     keep_img = pipe.decode([enc], steps, [7], keep=[4])[0]
     b64 = lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()  # noqa: E731
     golden = {
@@ -285,7 +294,7 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
         "caption": {"tokens": enc, "text": cap},
         "caption_reranked": [{**c, "pixels": b64(c["pixels"])} for c in reranked_caption_cases(pipe, preset)],
         "generate_reranked": reranked_image_cases(pipe, preset, guidance),
-        "ask": {"tokens": enc, "question": "how many circles are there", "answer": ans},
+        "ask": {"tokens": enc, "question": question, **ask},
         "decode_keep": {"tokens": enc, "keep": 4, "seed": "7", "steps": steps, "pixels": b64(keep_img)},
     }
     path.parent.mkdir(parents=True, exist_ok=True)

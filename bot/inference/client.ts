@@ -113,10 +113,16 @@ export interface DecodeRequest {
   reveal?: boolean;
 }
 
+/** An answer about an image, with the model's caption of the image when it answered after captioning it. */
+export interface AskAnswer {
+  answer: string;
+  caption?: string;
+}
+
 export interface InferenceClient {
   getModelInfo(options?: CallOptions): Promise<ModelInfo>;
   caption(request: { image: ImageData }, options?: CallOptions): Promise<string>;
-  ask(request: { image: ImageData; question: string }, options?: CallOptions): Promise<string>;
+  ask(request: { image: ImageData; question: string }, options?: CallOptions): Promise<AskAnswer>;
   generate(request: GenerateRequest, options?: CallOptions): AsyncIterable<ImageJobEvent>;
   edit(request: EditRequest, options?: CallOptions): AsyncIterable<ImageJobEvent>;
   blend(request: BlendRequest, options?: CallOptions): AsyncIterable<ImageJobEvent>;

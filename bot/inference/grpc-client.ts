@@ -11,6 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 import { AddressPool } from './address-pool.js';
 import {
+  type AskAnswer,
   type BlendRequest,
   type CallOptions,
   type ChatEvent,
@@ -157,9 +158,12 @@ export class GrpcInferenceClient implements InferenceClient {
     );
   }
 
-  ask(request: { image: ImageData; question: string }, options?: CallOptions): Promise<string> {
+  ask(request: { image: ImageData; question: string }, options?: CallOptions): Promise<AskAnswer> {
     const body = { image: toProtoImage(request.image), question: request.question };
-    return this.unary('Ask', body, options).then((r) => (r as { answer?: string }).answer ?? '');
+    return this.unary('Ask', body, options).then((r) => {
+      const { answer, caption } = r as { answer?: string; caption?: string };
+      return { answer: answer ?? '', ...(caption ? { caption } : {}) };
+    });
   }
 
   encode(request: { image: ImageData }, options?: CallOptions): Promise<number[]> {

@@ -50,7 +50,9 @@ export function askImage(
   question: string,
 ) {
   return imageToText(ctx, interaction, 'ask', attachment, async (image) => {
-    const answer = await ctx.inference.ask({ image, question }, { signal: ctx.shutdown });
-    return `> ${escapeMarkdown(truncate(question, 300))}\n${answer || '(no answer)'}`;
+    const { answer, caption } = await ctx.inference.ask({ image, question }, { signal: ctx.shutdown });
+    // What the model read the image as, when it answered from its caption: a wrong answer shows why.
+    const read = caption ? `\n-# read as: ${escapeMarkdown(truncate(caption, 300))}` : '';
+    return `> ${escapeMarkdown(truncate(question, 300))}\n${answer || '(no answer)'}${read}`;
   });
 }

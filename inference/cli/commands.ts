@@ -36,7 +36,9 @@ const caption: Command = async (client, { rest, values }, io, call) => {
 const ask: Command = async (client, { rest, values }, io, call) => {
   const image = await readImageArg(rest[0]);
   const question = need(rest.slice(1).join(' '), 'question');
-  io.out((await client.ask({ image, question, model: values.model }, call)).answer);
+  const reply = await client.ask({ image, question, model: values.model }, call);
+  io.out(reply.answer);
+  if (reply.caption) io.out(`caption: ${reply.caption}`);
 };
 
 const imagine: Command = async (client, { rest, values }, io, call) => {

@@ -76,6 +76,7 @@ export interface AskRequest {
 export interface AskResponse {
   answer: string;
   model: string;
+  caption?: string; // the model's caption of the image, when it answered after captioning it
 }
 
 interface ImageJobFields extends SamplingFields {

@@ -78,11 +78,17 @@ export interface ModelDescription {
   maxPromptTokens: number;
 }
 
+/** An answer about an image, with the model's caption of the image when it answered after captioning it. */
+export interface Answer {
+  text: string;
+  caption?: string;
+}
+
 /** One loaded model package. All methods are safe to call concurrently; the runtime queues and batches. */
 export interface ModelRuntime {
   readonly description: ModelDescription;
   caption(image: RgbImage, ctx: JobContext): Promise<string>;
-  ask(image: RgbImage, question: string, ctx: JobContext): Promise<string>;
+  ask(image: RgbImage, question: string, ctx: JobContext): Promise<Answer>;
   generate(prompt: string, count: number, params: SamplingParams, ctx: JobContext): Promise<GeneratedImage[]>;
   edit(
     image: RgbImage,

@@ -1,5 +1,6 @@
 /** ModelRuntime of one loaded package: validates requests, queues them, runs the tasks. */
 import {
+  type Answer,
   type ChatAnswer,
   type ChatTurn,
   type GeneratedImage,
@@ -21,7 +22,7 @@ import {
   imageNoise,
 } from './image-tasks.js';
 import type { ModelParts } from './model-parts.js';
-import { editPlanRow, generatePlanRow, rowsFromPlan } from './plans.js';
+import { answerRow, editPlanRow, generatePlanRow, rowsFromPlan } from './plans.js';
 import { ProgressReporter } from './progress.js';
 import { createTokenRng, seedForImage } from './rng.js';
 import type { Scheduler } from './scheduler.js';
@@ -76,27 +77,39 @@ export class DdtRuntime implements ModelRuntime {
   }
 
   async caption(image: RgbImage, ctx: JobContext): Promise<string> {
-    return this.answerAbout(image, this.parts.manifest.prompting.caption_instruction, ctx, true);
-  }
-
-  async ask(image: RgbImage, question: string, ctx: JobContext): Promise<string> {
-    return this.answerAbout(image, question, ctx, false);
-  }
-
-  private async answerAbout(image: RgbImage, question: string, ctx: JobContext, caption: boolean) {
     const p = this.parts;
+    const question = p.manifest.prompting.caption_instruction;
     return this.scheduler.run(ctx, async (job) => {
-      const progress = new ProgressReporter(ctx, [
-        { stage: 'tokens', steps: p.manifest.generation.max_new_text_tokens },
-      ]);
+      const progress = this.textProgress(ctx, false);
       const codes = await encodeImage(p, image);
       job.throwIfStopped();
       const row = buildImageQuestionRow(codes, question, p.tokenizer.encode, p.vocab);
-      const answer = caption
-        ? await captionText(p, row, codes, job, progress)
-        : await answerText(p, row, createTokenRng(0n), job, progress, false);
-      return answer.text;
+      return (await captionText(p, row, codes, job, progress)).text;
     });
+  }
+
+  async ask(image: RgbImage, question: string, ctx: JobContext): Promise<Answer> {
+    const p = this.parts;
+    const byCaption = p.manifest.prompting.answer_template?.includes('{caption}') ?? false;
+    return this.scheduler.run(ctx, async (job) => {
+      const progress = this.textProgress(ctx, byCaption);
+      const codes = await encodeImage(p, image);
+      job.throwIfStopped();
+      // built either way: it checks the question against the prompt limit
+      const plain = buildImageQuestionRow(codes, question, p.tokenizer.encode, p.vocab);
+      const asked = (await answerRow(p, codes, question, job, progress)) ?? { row: plain };
+      const answer = await answerText(p, asked.row, createTokenRng(0n), job, progress, false);
+      return { text: answer.text, ...(asked.caption === undefined ? {} : { caption: asked.caption }) };
+    });
+  }
+
+  /** Progress of a text answer: the image's caption first when the answer is read off it. */
+  private textProgress(ctx: JobContext, captionFirst: boolean) {
+    const steps = this.parts.manifest.generation.max_new_text_tokens;
+    return new ProgressReporter(ctx, [
+      ...(captionFirst ? [{ stage: 'caption' as const, steps }] : []),
+      { stage: 'tokens', steps },
+    ]);
   }
 
   async generate(

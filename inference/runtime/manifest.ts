@@ -123,6 +123,11 @@ export const manifestSchema = z.object({
      * "{caption}" too, the image is captioned first and the question is asked in text alone (plans.ts).
      */
     edit_plan_template: z.string().includes('{instruction}').optional(),
+    /**
+     * Answers by caption: the question asked after the image's caption, with "{question}" in it; with
+     * "{caption}", the image is captioned first and the question is asked in text alone (plans.ts).
+     */
+    answer_template: z.string().includes('{question}').optional(),
     max_prompt_tokens: positiveInt,
     max_sequence: positiveInt,
   }),

@@ -3,7 +3,8 @@
  * the model write a layout of the prompt ("a red square below a yellow circle" -> "a red square at the
  * bottom and a yellow circle at the center") and draws the image from that layout; with
  * prompting.edit_plan_template, Edit has it write the caption of the edited image and draws from that. The
- * bundled model draws a stated layout far more reliably than it chooses one while drawing.
+ * bundled model draws a stated layout far more reliably than it chooses one while drawing. With
+ * prompting.answer_template, Ask has it caption the image and answers the question in text after the caption.
  */
 import type { ImageRows } from './image-tasks.js';
 import type { JobControl } from './job-control.js';
@@ -50,12 +51,44 @@ export async function editPlanRow(
 ): Promise<number[] | null> {
   const template = parts.manifest.prompting.edit_plan_template;
   if (template === undefined) return null;
-  // The instruction alone was checked against max_prompt_tokens; the template's words (and the caption,
+  return (await templatedRow(parts, template, 'instruction', instruction, codes, job, progress)).row;
+}
+
+/**
+ * The row a question about an image is answered after (docs/model-package.md, "Answers by caption"), with the
+ * caption it was asked after, or null when the package answers from the image (no prompting.answer_template).
+ */
+export async function answerRow(
+  parts: ModelParts,
+  codes: number[],
+  question: string,
+  job: JobControl,
+  progress: ProgressReporter,
+): Promise<{ row: number[]; caption?: string } | null> {
+  const template = parts.manifest.prompting.answer_template;
+  if (template === undefined) return null;
+  return templatedRow(parts, template, 'question', question, codes, job, progress);
+}
+
+/**
+ * A template filled with the user's text: after the image when the template has no "{caption}", else (the
+ * image captioned first, as Caption does) the caption and the user's text, in text alone.
+ */
+async function templatedRow(
+  parts: ModelParts,
+  template: string,
+  placeholder: string,
+  value: string,
+  codes: number[],
+  job: JobControl,
+  progress: ProgressReporter,
+): Promise<{ row: number[]; caption?: string }> {
+  // The user's text alone was checked against max_prompt_tokens; the template's words (and the caption,
   // the model's own text) are not user input.
   const vocab = unlimited(parts);
   if (!template.includes('{caption}')) {
-    const question = fillTemplate(template, 'instruction', instruction);
-    return buildImageQuestionRow(codes, question, parts.tokenizer.encode, vocab);
+    const question = fillTemplate(template, placeholder, value);
+    return { row: buildImageQuestionRow(codes, question, parts.tokenizer.encode, vocab) };
   }
   const captionRow = buildImageQuestionRow(
     codes,
@@ -65,11 +98,9 @@ export async function editPlanRow(
   );
   const caption = await captionText(parts, captionRow, codes, job, progress, 'caption');
   job.throwIfStopped();
-  // the caption first: the user's instruction may hold any text, "{caption}" too
-  return textRow(
-    parts,
-    fillTemplate(fillTemplate(template, 'caption', caption.text), 'instruction', instruction),
-  );
+  // the caption first: the user's text may hold any text, "{caption}" too
+  const text = fillTemplate(fillTemplate(template, 'caption', caption.text), placeholder, value);
+  return { row: textRow(parts, text), caption: caption.text };
 }
 
 /**

@@ -67,7 +67,7 @@ export class FakeInference implements InferenceClient {
   }
   async ask(request: { image: ImageData; question: string }, o?: { signal?: AbortSignal }) {
     this.record('ask', request, o?.signal);
-    return 'red';
+    return { answer: 'red', caption: 'a red circle at the center' };
   }
   async encode(request: { image: ImageData }, o?: { signal?: AbortSignal }) {
     this.record('encode', request, o?.signal);

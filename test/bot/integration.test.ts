@@ -88,7 +88,9 @@ describe('bot against local Discord', () => {
     const caption = await driver.runCommand(alice, general, 'caption', { image: image() });
     expect((await driver.waitForBotReply(caption)).content).toContain('a red circle');
     const ask = await driver.runCommand(alice, general, 'ask', { image: image(), question: 'what colour?' });
-    expect((await driver.waitForBotReply(ask)).content).toContain('red');
+    const answered = (await driver.waitForBotReply(ask)).content;
+    expect(answered).toContain('red');
+    expect(answered).toContain('-# read as: a red circle at the center'); // the caption it answered from
     for (const [name, options] of [
       ['edit', { image: image(), instruction: 'make it green' }],
       ['blend', { image_a: image(), image_b: image(), amount: 0.5 }],

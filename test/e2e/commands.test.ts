@@ -466,8 +466,16 @@ const EDIT_CASES = [
     after: '2:purple:square;6:red:triangle',
   },
 ];
-/** The chat's four turns: draw, count, add, count again (chat turns are drawn and edited without a plan). */
-const CHAT_TURNS: Capability[] = ['t2i_unplanned:counting', 'vqa:count', 'edit_unplanned', 'vqa:count'];
+/**
+ * The chat's four turns: draw, count, add, count again (chat turns are drawn and edited without a plan, and
+ * answer from the image without captioning it first).
+ */
+const CHAT_TURNS: Capability[] = [
+  't2i_unplanned:counting',
+  'vqa_direct:count',
+  'edit_unplanned',
+  'vqa_direct:count',
+];
 
 const plans = {
   imagine: bundledMeaningPlan(PROMPTS.map((p) => p.kind)),
@@ -545,14 +553,14 @@ describe(
           image: await file(c.key),
           question,
         });
-        const answer = (await driver.waitForBotReply(h, { timeoutMs: JOB_MS })).content
-          .split('\n')
-          .slice(1)
-          .join(' ');
+        // the quoted question, the answer, and (a model that reads answers off captions) "-# read as: ..."
+        const lines = (await driver.waitForBotReply(h, { timeoutMs: JOB_MS })).content.split('\n').slice(1);
+        const answer = lines.filter((l) => !l.startsWith('-# ')).join(' ');
         const want = countAnswer(sceneFromKey(c.key), c.shape);
         const ok = parseCount(answer) === NUMBERS.indexOf(want as (typeof NUMBERS)[number]);
         correct += ok ? 1 : 0;
-        results.push(`${c.key} / ${question} -> "${answer}" (want ${want}) ${ok ? 'ok' : 'WRONG'}`);
+        const read = lines.find((l) => l.startsWith('-# ')) ?? '';
+        results.push(`${c.key} / ${question} -> "${answer}" ${read} (want ${want}) ${ok ? 'ok' : 'WRONG'}`);
       }
       judge(plans.askCount, correct, results);
     });

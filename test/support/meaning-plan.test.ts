@@ -33,16 +33,20 @@ describe('capabilityRate', () => {
     expect(capabilityRate(ev, 'caption')).toBe(0.64);
   });
 
-  it('rates unplanned drawing and edits (chat) by their own figures, or the planned ones where unmeasured', () => {
+  it('rates unplanned drawing, edits and answers (chat) by their own figures, or the planned ones where unmeasured', () => {
     const planned: PackageEval = {
       ...ev,
       t2i_unplanned: { counting: 0.65 },
       edit_unplanned: { edit_exact: 0.1 },
+      vqa_direct: { count: 0.5 },
     };
     expect(capabilityRate(planned, 't2i_unplanned:counting')).toBe(0.65);
     expect(capabilityRate(planned, 'edit_unplanned')).toBe(0.1);
+    expect(capabilityRate(planned, 'vqa_direct:count')).toBe(0.5); // chat answers from the image
+    expect(capabilityRate(planned, 'vqa:count')).toBe(0.7); // Ask reads its answer off the caption
     expect(capabilityRate(ev, 't2i_unplanned:counting')).toBe(0.74);
     expect(capabilityRate(ev, 'edit_unplanned')).toBe(0.2);
+    expect(capabilityRate(ev, 'vqa_direct:count')).toBe(0.7);
   });
 
   it('rates a caption by its number of objects, or the overall rate where that is not measured', () => {

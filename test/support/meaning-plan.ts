@@ -27,6 +27,8 @@ export type Capability =
   | 'caption'
   | `caption:${1 | 2 | 3 | 4}`
   | `vqa:${'count' | 'colour' | 'shape' | 'where' | 'exists'}`
+  // answered from the image (chat turns do not caption first): eval.json's vqa_direct, else vqa
+  | `vqa_direct:${'count' | 'colour' | 'shape' | 'where' | 'exists'}`
   | 'edit'
   // an edit without a plan (in a chat): eval.json's edit_unplanned, else edit
   | 'edit_unplanned';
@@ -37,6 +39,7 @@ export interface PackageEval {
   caption_exact?: number;
   caption_by_objects?: Record<string, { n: number; exact: number }>;
   vqa?: Record<string, number>;
+  vqa_direct?: Record<string, number>;
   edit?: { edit_exact: number };
   edit_unplanned?: { edit_exact: number };
 }
@@ -51,6 +54,7 @@ export function capabilityRate(ev: PackageEval, c: Capability): number | undefin
   if (kind === 't2i') return ev.t2i?.[key!];
   if (kind === 't2i_unplanned') return ev.t2i_unplanned?.[key!] ?? ev.t2i?.[key!];
   if (kind === 'vqa') return ev.vqa?.[key!];
+  if (kind === 'vqa_direct') return ev.vqa_direct?.[key!] ?? ev.vqa?.[key!];
   if (kind === 'caption')
     return (key === undefined ? undefined : ev.caption_by_objects?.[key]?.exact) ?? ev.caption_exact;
   if (kind === 'edit_unplanned') return ev.edit_unplanned?.edit_exact ?? ev.edit?.edit_exact;

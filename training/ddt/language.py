@@ -95,6 +95,13 @@ def edit_plan_request(instruction: str) -> str:
     return f"{instruction} {EDIT_PLAN_SUFFIX}"
 
 
+def caption_question_request(caption_text: str, question: str) -> str:
+    """A question answered in text: the image's caption, then the question (no image in the sequence; the
+    runtime captions the image first). Reading an answer off a caption is a lookup or a sum over its groups,
+    which the model learns far more easily than from the image's codes."""
+    return f"{caption_text} {question}"
+
+
 def caption_edit_request(caption_text: str, instruction: str) -> str:
     """An edit planned in text: the image's caption, the instruction, and the question for the result's
     caption (no image in the sequence; the runtime captions the image first)."""

@@ -11,7 +11,10 @@ import numpy as np
 import torch
 
 from .data import to_tensor, to_uint8
-from .language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION, caption_edit_request, edit_plan_request, plan_request
+from .language import (
+    CAPTION_INSTRUCTION, PROMPT_INSTRUCTION, caption_edit_request, caption_question_request, edit_plan_request,
+    plan_request,
+)
 from .llm import KVCacheLlama
 from .presets import ImageRerank
 from .rng import SplitMix64, candidate_seed, image_seed, noise_generator, process_logits, sample_from_probs
@@ -198,6 +201,15 @@ class Pipeline:
         assert via == "caption", via
         caps = self.caption(img_codes, CAPTION_INSTRUCTION, caption_candidates, caption_temperature)
         return self._text_answers([caption_edit_request(c, i) for c, i in zip(caps, instructions)])
+
+    def answers_by_caption(self, img_codes: list[list[int]], questions: list[str], caption_candidates: int = 0,
+                           caption_temperature: float = 1.0, captions: list[str] | None = None) -> list[str]:
+        """Greedy answers asked in text after each image's caption (`<caption> <question>`): the image captioned
+        first as caption() does (or `captions`, when already made), as the runtime does with
+        prompting.answer_template."""
+        caps = captions if captions is not None else self.caption(img_codes, CAPTION_INSTRUCTION, caption_candidates,
+                                                                 caption_temperature)
+        return self._text_answers([caption_question_request(c, q) for c, q in zip(caps, questions)])
 
     def _text_answers(self, questions: list[str]) -> list[str]:
         """Greedy answers to text-only user turns: `<bos> <user> {question} <assistant>` until <end>."""

@@ -15,7 +15,7 @@ from typing import Callable
 
 from .language import (
     CAPTION_INSTRUCTIONS, EDIT_KINDS, GEN_VERBS, PROMPT_INSTRUCTION, QUESTION_FAMILIES, T2I_CATEGORIES, caption,
-    caption_edit_request, describe, edit_plan_request, plan_of, plan_request, sample_edit, sample_prompt, sample_question,
+    caption_edit_request, caption_question_request, describe, edit_plan_request, plan_of, plan_request, sample_edit, sample_prompt, sample_question,
 )
 from .vocab import Vocab
 from .world import Scene, random_scene, scene_key
@@ -23,7 +23,7 @@ from .world import Scene, random_scene, scene_key
 Turn = tuple[str, list]  # ("user" | "assistant", [str | Scene, ...])
 
 MIX = (("t2i", 0.34), ("caption", 0.14), ("vqa", 0.2), ("edit", 0.1), ("chat", 0.12), ("prompt", 0.1),
-       ("plan", 0.2), ("edit_plan", 0.08), ("caption_edit", 0.12))
+       ("plan", 0.2), ("edit_plan", 0.08), ("caption_edit", 0.12), ("caption_vqa", 0.2))
 COND_DROPOUT = 0.1
 # How often text-to-image and its inverse use a prompt's plan instead of the prompt: the images of a planned
 # request are drawn from the plan and ranked by it, and a plan lists objects in the prompt's order, which
@@ -150,6 +150,14 @@ def example_vqa(rng: random.Random, mix: TaskMix) -> list[Turn]:
     return [("user", [scene, q]), ("assistant", [a])]
 
 
+def example_caption_vqa(rng: random.Random, mix: TaskMix) -> list[Turn]:
+    """A caption and a question in (text only), the answer out: a question answered after the runtime has
+    captioned the image."""
+    scene = train_scene(rng)
+    q, a = sample_question(rng, scene, mix.family(rng))
+    return [("user", [caption_question_request(caption(scene), q)]), ("assistant", [a])]
+
+
 def sample_any_edit(rng: random.Random, scene: Scene) -> tuple[str, Scene]:
     while True:
         e = sample_edit(rng, scene, rng.choice(EDIT_KINDS))
@@ -190,7 +198,7 @@ def example_chat(rng: random.Random, mix: TaskMix) -> list[Turn]:
 EXAMPLES: dict[str, Callable[[random.Random, TaskMix], list[Turn]]] = {
     "t2i": example_t2i, "caption": example_caption, "vqa": example_vqa, "edit": example_edit, "chat": example_chat,
     "prompt": example_prompt, "plan": example_plan, "edit_plan": example_edit_plan,
-    "caption_edit": example_caption_edit,
+    "caption_edit": example_caption_edit, "caption_vqa": example_caption_vqa,
 }
 
 

@@ -30,17 +30,21 @@ def test_tiny_train_export_and_parity(tmp_path):
     assert manifest["prompting"]["plan_template"] == "where can you draw {prompt}"
     assert manifest["prompting"]["edit_plan_template"] == "{caption} {instruction} now what is in the image"
     assert "plan" in golden["generate"][0] and len(golden["edit_planned"]["tokens"]) == 16
+    # and it answers questions after its caption: the golden answer records the caption it was read off
+    assert manifest["prompting"]["answer_template"] == "{caption} {question}"
+    assert golden["ask"]["caption"] == golden["caption"]["text"]
     # evaluation and model card run on the package (the scores of 3 training steps mean nothing)
     run("eval.py", "--preset", "tiny", "--run", str(runs), "--out", str(pkg), "--n", "4", "--threads", "1",
         "--only", "t2i,t2i_trained,understanding,edit,loss")
     ev = json.loads((pkg / "eval.json").read_text())
-    assert set(ev["vqa"]) == {"count", "colour", "shape", "where", "exists"}
+    assert set(ev["vqa"]) == set(ev["vqa_direct"]) == {"count", "colour", "shape", "where", "exists"}
     assert sum(v["n"] for v in ev["caption_by_objects"].values()) == 4
     run("card.py", "--out", str(pkg))
     card = (pkg / "MODEL_CARD.md").read_text()
     assert set(ev["heldout_loss"]) == {"t2i", "caption", "vqa", "edit"}
     assert "Captions fully right" in card and "by objects in the image" in card and "Held-out cross-entropy" in card
     assert set(ev["t2i_trained"]) == set(ev["t2i"]) and "on prompts it trained on" in card
+    assert ev["answer_by_caption"] and "answering from the image directly" in card
     assert ev["plan"] and set(ev["t2i"]["plan_valid"]) == set(ev["t2i_distinct_prompts"]) and "plan_exact" in ev["edit"]
 
 

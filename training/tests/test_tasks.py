@@ -96,3 +96,16 @@ def test_plans_come_from_held_in_prompts_and_edit_plans_caption_the_edited_scene
         (_, [scene, question]), (_, [after_caption]) = EXAMPLES["edit_plan"](rng, TaskMix())
         assert isinstance(scene, tuple) and question.endswith(edit_plan_request("").strip())
         assert after_caption != caption(scene)  # every edit changes the scene
+
+
+def test_caption_vqa_asks_after_the_scene_caption_and_answers_as_vqa_does():
+    from ddt.language import caption, sample_question
+    from ddt.tasks import example_caption_vqa, train_scene
+
+    for seed in range(30):
+        (user, [asked]), (assistant, [answer]) = example_caption_vqa(random.Random(seed), TaskMix())
+        rng = random.Random(seed)  # the same draws: the scene, then its family and question
+        scene = train_scene(rng)
+        question, want = sample_question(rng, scene, TaskMix().family(rng))
+        assert (user, assistant) == ("user", "assistant")
+        assert asked == f"{caption(scene)} {question}" and answer == want

@@ -12,5 +12,5 @@ export const createAskHandler = (deps: ServerDeps) =>
     const question = checkText(req.question, 'question', deps.config.limits.maxPromptChars);
     const image = await readInputImage(deps, runtime.description, req.image, 'image');
     const answer = await runTextJob(ctx, name, (job) => runtime.ask(image, question, job));
-    return { answer, model: name };
+    return { answer: answer.text, model: name, caption: answer.caption ?? '' };
   });

@@ -8,11 +8,11 @@ export function unaryJob(ctx: CallContext): JobContext {
 }
 
 /** Runs a runtime call that answers in text, counting its streamed deltas as the model's text tokens. */
-export async function runTextJob(
+export async function runTextJob<T>(
   ctx: CallContext,
   model: string,
-  call: (job: JobContext) => Promise<string>,
-): Promise<string> {
+  call: (job: JobContext) => Promise<T>,
+): Promise<T> {
   let deltas = 0;
   const text = await call({
     ...unaryJob(ctx),

@@ -67,6 +67,17 @@ describe('inference CLI', () => {
     expect(r.out).toContain('255,0,0');
   });
 
+  it('ask prints the answer, and the caption it was read off when the model sent one', async () => {
+    const read = await run('ask', join(dir, 'red.png'), 'read', 'it:', 'what', 'colour?');
+    expect(read).toMatchObject({ code: 0 });
+    expect(read.out.split('\n')).toEqual([
+      'answer to "read it: what colour?": 255,0,0',
+      'caption: a caption of 255,0,0', // the fake runtime reads "read ..." questions off a caption
+    ]);
+    const direct = await run('ask', join(dir, 'red.png'), 'what', 'colour?');
+    expect(direct.out).toBe('answer to "what colour?": 255,0,0');
+  });
+
   it('reveal writes an animated WebP, or a GIF by extension', async () => {
     const webp = join(dir, 'reveal.webp');
     expect((await run('reveal', join(dir, 'red.png'), '-o', webp)).code).toBe(0);

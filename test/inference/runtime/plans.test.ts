@@ -18,6 +18,7 @@ const source = fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url)
 const PLAN = 'where can you draw {prompt}';
 const EDIT_PLAN = '{instruction} now what is in the image';
 const CAPTION_EDIT_PLAN = '{caption} {instruction} now what is in the image';
+const ANSWER = '{caption} {question}';
 const temps: string[] = [];
 let planning: DdtRuntime;
 let plain: DdtRuntime;
@@ -41,7 +42,7 @@ beforeAll(async () => {
   const dirs = await Promise.all([
     tinyCopy({ plan_template: PLAN, edit_plan_template: EDIT_PLAN }),
     tinyCopy({}),
-    tinyCopy({ edit_plan_template: CAPTION_EDIT_PLAN }),
+    tinyCopy({ edit_plan_template: CAPTION_EDIT_PLAN, answer_template: ANSWER }),
     tinyCopy({ plan_template: '{prompt}' }), // its plan of a text is the greedy answer to that text alone
   ]);
   const [a, b, c, d] = dirs;
@@ -88,7 +89,7 @@ describe('planned image requests (tiny random package)', () => {
     const instruction = 'make the red circle blue';
     const [edited] = await planning.edit(image, instruction, 1, params({ seed: 21n }), ctx());
     const question = fillTemplate(EDIT_PLAN, 'instruction', instruction);
-    const answer = await plain.ask(image, question, ctx());
+    const answer = (await plain.ask(image, question, ctx())).text;
     expect(answer).not.toBe(''); // this random model does write one here: the test would prove nothing else
     expect(edited!.plan).toBe(answer);
     const [direct] = await plain.generate(answer, 1, params({ seed: 21n }), ctx());
@@ -111,6 +112,32 @@ describe('planned image requests (tiny random package)', () => {
     expect(stages.slice(0, 2)).toEqual(['caption', 'plan']);
     const fractions = events.map((e) => e.fraction);
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b)); // progress never goes back
+  });
+
+  it('with answer_template, answers in text after the image caption, and returns that caption', async () => {
+    const image = patternImage(8, 5);
+    const question = 'what colour is the circle';
+    const events: ProgressEvent[] = [];
+    const answer = await captioning.ask(image, question, ctx({ onProgress: (e) => events.push(e) }));
+    const caption = await plain.caption(image, ctx());
+    expect(answer.caption).toBe(caption);
+    // echo's plan of a text is the greedy answer to that text alone, as the answer after the caption is
+    const [direct] = await echo.generate(
+      fillTemplate(ANSWER, 'caption', caption).replace('{question}', question),
+      1,
+      params({ seed: 7n }),
+      ctx(),
+    );
+    expect(direct!.plan).toBeDefined();
+    expect(answer.text).toBe(direct!.plan);
+    expect([...new Set(events.map((e) => e.stage))]).toEqual(['caption', 'tokens']);
+    const fromImage = await plain.ask(image, question, ctx());
+    expect(fromImage.caption).toBeUndefined();
+  });
+
+  it('checks the question against the prompt limit when it answers by caption', async () => {
+    const long = Array.from({ length: 40 }, () => 'circle').join(' ');
+    await expect(captioning.ask(patternImage(8, 5), long, ctx())).rejects.toBeInstanceOf(RuntimeError);
   });
 
   it('reports the plan stage before the image tokens, and a plain package does not', async () => {

@@ -52,7 +52,7 @@ describe.skipIf(!present)('shapes-ddt-small through real workers', () => {
     expect(caption.length).toBeGreaterThan(0);
     expect(deltas.join('')).toBe(caption);
     const answer = await rt.ask(img!.image, 'what colour is the square ?', ctx());
-    expect(answer.length).toBeGreaterThan(0);
+    expect(answer.text.length).toBeGreaterThan(0);
     const chat = await rt.chat(
       [
         {

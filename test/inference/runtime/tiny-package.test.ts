@@ -143,7 +143,7 @@ describe('tiny package through real workers', () => {
     const caption = await rt.caption(img, ctx({ onTextDelta: (d) => deltas.push(d) }));
     expect(deltas.join('')).toBe(caption);
     expect(await rt.caption(img, ctx())).toBe(caption);
-    expect(typeof (await rt.ask(img, 'what colour is the circle ?', ctx()))).toBe('string');
+    expect(typeof (await rt.ask(img, 'what colour is the circle ?', ctx())).text).toBe('string');
     const answer = await rt.chat(
       [
         {

@@ -5,6 +5,7 @@
  * paths can be tested without model files.
  */
 import {
+  type Answer,
   type ChatAnswer,
   type ChatTurn,
   type GeneratedImage,
@@ -138,9 +139,13 @@ export class FakeRuntime implements ModelRuntime {
     });
   }
 
-  ask(image: RgbImage, question: string, ctx: JobContext): Promise<string> {
+  ask(image: RgbImage, question: string, ctx: JobContext): Promise<Answer> {
     this.received.push({ method: 'ask', images: [image], text: question });
-    return this.run(ctx, 'tokens', () => `answer to "${question}": ${this.meanColour(image)}`);
+    return this.run(ctx, 'tokens', () => ({
+      text: `answer to "${question}": ${this.meanColour(image)}`,
+      // a model that reads its answers off a caption of the image
+      ...(question.startsWith('read ') ? { caption: `a caption of ${this.meanColour(image)}` } : {}),
+    }));
   }
 
   generate(

@@ -51,6 +51,18 @@ describe('inference server with a fake runtime', () => {
       question: ' what colour? ',
     });
     expect(res.answer).toBe('answer to "what colour?": 255,0,0');
+    expect(res.caption).toBe(''); // answered from the image
+  });
+
+  it('returns the caption an answer was read off', async () => {
+    const res = await t.client.ask({
+      image: { data: await solidPng(10, 10, red), mime_type: '' },
+      question: 'read it: what colour?',
+    });
+    expect(res).toMatchObject({
+      answer: 'answer to "read it: what colour?": 255,0,0',
+      caption: 'a caption of 255,0,0',
+    });
   });
 
   it('streams progress then a result with seeds and tokens, deterministically', async () => {
