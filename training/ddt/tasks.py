@@ -15,7 +15,8 @@ from typing import Callable
 
 from .language import (
     CAPTION_INSTRUCTIONS, EDIT_KINDS, GEN_VERBS, PROMPT_INSTRUCTION, QUESTION_FAMILIES, T2I_CATEGORIES, caption,
-    caption_edit_request, caption_question_request, describe, edit_plan_request, plan_of, plan_request, sample_edit, sample_prompt, sample_question,
+    caption_edit_request, caption_question_request, describe, edit_plan_request, plan_of, plan_request, sample_edit,
+    sample_prompt, sample_question,
 )
 from .vocab import Vocab
 from .world import Scene, random_scene, scene_key
