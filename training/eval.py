@@ -154,7 +154,7 @@ def eval_understanding(pipe: Pipeline, n: int, candidates: int, temperature: flo
         score = lambda answers: round(sum(a == want for a, (_, want) in zip(answers, qa)) / n, 3)  # noqa: E731
         direct[fam] = score(pipe.answer(codes, [q for q, _ in qa]))
         if by_caption:
-            vqa[fam] = score(pipe.answers_by_caption(codes, [q for q, _ in qa], captions=caps))
+            vqa[fam] = score(pipe.answers_by_caption(caps, [q for q, _ in qa]))
     res["vqa"] = vqa if by_caption else direct
     if by_caption:
         res["vqa_direct"] = direct

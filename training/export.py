@@ -278,7 +278,7 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
     cap = pipe.caption([enc], CAPTION_INSTRUCTION, preset.caption_candidates, preset.caption_temperature)[0]
     question = "how many circles are there"
     if preset.answer_by_caption:  # read off the caption above, as the runtime does
-        ask = {"answer": pipe.answers_by_caption([enc], [question], captions=[cap])[0], "caption": cap}
+        ask = {"answer": pipe.answers_by_caption([cap], [question])[0], "caption": cap}
     else:
         ask = {"answer": pipe.answer([enc], [question])[0]}
     keep_img = pipe.decode([enc], steps, [7], keep=[4])[0]

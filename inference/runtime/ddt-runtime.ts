@@ -21,6 +21,7 @@ import {
   generateFromRows,
   imageNoise,
 } from './image-tasks.js';
+import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
 import { answerRow, editPlanRow, generatePlanRow, rowsFromPlan } from './plans.js';
 import { ProgressReporter } from './progress.js';
@@ -77,39 +78,50 @@ export class DdtRuntime implements ModelRuntime {
   }
 
   async caption(image: RgbImage, ctx: JobContext): Promise<string> {
-    const p = this.parts;
-    const question = p.manifest.prompting.caption_instruction;
-    return this.scheduler.run(ctx, async (job) => {
-      const progress = this.textProgress(ctx, false);
-      const codes = await encodeImage(p, image);
-      job.throwIfStopped();
-      const row = buildImageQuestionRow(codes, question, p.tokenizer.encode, p.vocab);
-      return (await captionText(p, row, codes, job, progress)).text;
+    const question = this.parts.manifest.prompting.caption_instruction;
+    return this.answerAbout(image, question, ctx, false, async (job, progress, codes, row) => {
+      return (await captionText(this.parts, row, codes, job, progress)).text;
     });
   }
 
   async ask(image: RgbImage, question: string, ctx: JobContext): Promise<Answer> {
     const p = this.parts;
     const byCaption = p.manifest.prompting.answer_template?.includes('{caption}') ?? false;
-    return this.scheduler.run(ctx, async (job) => {
-      const progress = this.textProgress(ctx, byCaption);
-      const codes = await encodeImage(p, image);
-      job.throwIfStopped();
-      // built either way: it checks the question against the prompt limit
-      const plain = buildImageQuestionRow(codes, question, p.tokenizer.encode, p.vocab);
+    return this.answerAbout(image, question, ctx, byCaption, async (job, progress, codes, plain) => {
+      // `plain` is built either way: it checks the question against the prompt limit
       const asked = (await answerRow(p, codes, question, job, progress)) ?? { row: plain };
       const answer = await answerText(p, asked.row, createTokenRng(0n), job, progress, false);
       return { text: answer.text, ...(asked.caption === undefined ? {} : { caption: asked.caption }) };
     });
   }
 
-  /** Progress of a text answer: the image's caption first when the answer is read off it. */
-  private textProgress(ctx: JobContext, captionFirst: boolean) {
-    const steps = this.parts.manifest.generation.max_new_text_tokens;
-    return new ProgressReporter(ctx, [
-      ...(captionFirst ? [{ stage: 'caption' as const, steps }] : []),
-      { stage: 'tokens', steps },
-    ]);
+  /**
+   * A text answer about an image: queued, the image encoded, and `answer` given the row that asks
+   * `question` about it; progress reports the image's caption first when the answer is read off it.
+   */
+  private answerAbout<T>(
+    image: RgbImage,
+    question: string,
+    ctx: JobContext,
+    captionFirst: boolean,
+    answer: (job: JobControl, progress: ProgressReporter, codes: number[], row: number[]) => Promise<T>,
+  ): Promise<T> {
+    const p = this.parts;
+    const steps = p.manifest.generation.max_new_text_tokens;
+    return this.scheduler.run(ctx, async (job) => {
+      const progress = new ProgressReporter(ctx, [
+        ...(captionFirst ? [{ stage: 'caption' as const, steps }] : []),
+        { stage: 'tokens', steps },
+      ]);
+      const codes = await encodeImage(p, image);
+      job.throwIfStopped();
+      return answer(
+        job,
+        progress,
+        codes,
+        buildImageQuestionRow(codes, question, p.tokenizer.encode, p.vocab),
+      );
+    });
   }
 
   async generate(

@@ -202,14 +202,10 @@ class Pipeline:
         caps = self.caption(img_codes, CAPTION_INSTRUCTION, caption_candidates, caption_temperature)
         return self._text_answers([caption_edit_request(c, i) for c, i in zip(caps, instructions)])
 
-    def answers_by_caption(self, img_codes: list[list[int]], questions: list[str], caption_candidates: int = 0,
-                           caption_temperature: float = 1.0, captions: list[str] | None = None) -> list[str]:
-        """Greedy answers asked in text after each image's caption (`<caption> <question>`): the image captioned
-        first as caption() does (or `captions`, when already made), as the runtime does with
-        prompting.answer_template."""
-        caps = captions if captions is not None else self.caption(img_codes, CAPTION_INSTRUCTION, caption_candidates,
-                                                                 caption_temperature)
-        return self._text_answers([caption_question_request(c, q) for c, q in zip(caps, questions)])
+    def answers_by_caption(self, captions: list[str], questions: list[str]) -> list[str]:
+        """Greedy answers asked in text after each image's caption (`<caption> <question>`), the captions made
+        by caption() as the runtime makes them with prompting.answer_template."""
+        return self._text_answers([caption_question_request(c, q) for c, q in zip(captions, questions)])
 
     def _text_answers(self, questions: list[str]) -> list[str]:
         """Greedy answers to text-only user turns: `<bos> <user> {question} <assistant>` until <end>."""

@@ -32,13 +32,16 @@ async function whileRunning<T>(late: () => Promise<T>): Promise<T> {
 
 describe.each(
   await Promise.all(
-    PACKAGES.map(async (dir) => ({
-      dir,
-      name: basename(dir),
-      kv: (await readManifest(dir)).graphs.llm.kv_cache,
-      // a planned Generate runs two LLM streams (its plan, then its image tokens), and each may join
-      streams: (await readManifest(dir)).prompting.plan_template === undefined ? 1 : 2,
-    })),
+    PACKAGES.map(async (dir) => {
+      const manifest = await readManifest(dir);
+      return {
+        dir,
+        name: basename(dir),
+        kv: manifest.graphs.llm.kv_cache,
+        // a planned Generate runs two LLM streams (its plan, then its image tokens), and each may join
+        streams: manifest.prompting.plan_template === undefined ? 1 : 2,
+      };
+    }),
   ),
 )('continuous batching ($name, $kv KV cache)', ({ dir, streams }) => {
   beforeAll(async () => {
