@@ -44,7 +44,7 @@ from ddt.common import setup_torch  # noqa: E402
 from ddt.language import CAPTION_INSTRUCTION  # noqa: E402
 from ddt.llm import KVCacheLlama, make_llm  # noqa: E402
 from ddt.pipeline import Pipeline, Sampling, seeds_for  # noqa: E402
-from ddt.presets import PRESETS, ImageRerank  # noqa: E402
+from ddt.presets import PRESETS, CaptionRerank, ImageRerank  # noqa: E402
 from ddt.tokenizer_model import DDTTokenizer  # noqa: E402
 from ddt.vocab import Vocab, build_text_tokenizer  # noqa: E402
 from ddt.world import Obj, make_scene, render  # noqa: E402
@@ -131,6 +131,14 @@ def image_rerank(req) -> ImageRerank:
                        float(req.get("image_forward_weight", 0.0)))
 
 
+def caption_rerank(req) -> CaptionRerank:
+    """The package's caption reranking and refinement, as the bench sends it (generation.caption_*)."""
+    refine = req.get("caption_refine") or {}
+    return CaptionRerank(int(req.get("caption_candidates", 0)), float(req.get("caption_temperature", 1.0)),
+                         float(req.get("caption_likelihood_weight", 0.0)), int(refine.get("rounds", 0)),
+                         tuple(tuple(c) for c in refine.get("phrases", ())))
+
+
 def run_repeated(req, timer: StageTimer, fn):
     """Runs fn() `repeat` times; returns seconds per repeat, mean stage seconds per repeat, last result."""
     repeat = int(req.get("repeat", 1))
@@ -195,8 +203,7 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
         def edit():
             c = pipe.encode([img])[0]
             if req.get("plan"):  # prompting.edit_plan_template: the edited image's caption, then its images
-                plan = pipe.edit_plans([c], [ins], req["plan"], int(req.get("caption_candidates", 0)),
-                                       float(req.get("caption_temperature", 1.0)))[0]
+                plan = pipe.edit_plans([c], [ins], req["plan"], caption_rerank(req))[0]
                 return pipe.generate([plan] * count, sp, seeds_for(seed, count), rerank=image_rerank(req),
                                      per_request=count)
             return pipe.edit([c] * count, [ins] * count, sp, seeds_for(seed, count))
@@ -209,8 +216,7 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
         def caption():
             codes = pipe.encode([img] * count)
             # the package's caption settings, sent by the TypeScript side
-            return pipe.caption(codes, CAPTION_INSTRUCTION, int(req.get("caption_candidates", 0)),
-                                float(req.get("caption_temperature", 1.0)))
+            return pipe.caption(codes, CAPTION_INSTRUCTION, caption_rerank(req))
 
         seconds, stages, calls, texts = run_repeated(req, timer, caption)
         return {"seconds": seconds, "stages": stages, "calls": calls, "text": texts}

@@ -12,6 +12,18 @@ from pathlib import Path
 FLOORS = json.loads((Path(__file__).parent / "floors.json").read_text())
 
 
+def caption_method(ev: dict) -> str:
+    """How eval.json's captions were made (Pipeline.caption): greedy, reranked, refined."""
+    if not ev.get("caption_candidates"):
+        return " (greedy)"
+    w = ev.get("caption_likelihood_weight", 0)
+    score = "log p(image tokens | caption)" + (f" + {w} log p(caption | image)" if w else "")
+    refine = ev.get("caption_refine")
+    then = (f", then refined: up to {refine['rounds']} rounds of swapping one colour or shape for another while "
+            "the score rises") if refine else ""
+    return f" (the greedy caption and {ev['caption_candidates']} sampled, reranked by the model's own {score}{then})"
+
+
 def mark(value: float, floor: float) -> str:
     return f"{value:.3f} ({'meets' if value >= floor else 'below'} the {floor:.2f} floor)"
 
@@ -98,8 +110,7 @@ def build(out: Path, hardware: str, notes: str) -> str:
                              f"{k} {v:.3f} ({d[k]} prompts)" if k in d else f"{k} {v:.3f}"
                              for k, v in t.items() if k not in ("overall", "plan_valid")))
         if "caption_exact" in ev:
-            how = (f" (the greedy caption and {ev['caption_candidates']} sampled, reranked by the model's own "
-                   "log p(image tokens | caption))") if ev.get("caption_candidates") else " (greedy)"
+            how = caption_method(ev)
             lines.append(f"- Captions fully right: {mark(ev['caption_exact'], FLOORS['caption'])}{how}")
             if "caption_by_objects" in ev:
                 lines.append("  - by objects in the image: " + ", ".join(

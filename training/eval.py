@@ -13,6 +13,7 @@ import math
 import random
 import zlib
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +27,10 @@ from ddt.language import (
 )
 from ddt.llm import KVCacheLlama
 from ddt.pipeline import Pipeline, Sampling, seeds_for
-from ddt.presets import PRESETS, ImageRerank, Preset
+from ddt.presets import PRESETS, CaptionRerank, ImageRerank, Preset
 from ddt.tasks import build_sequence, eval_scene, sample_any_edit, t2i_prompt
 from ddt.world import POSITIONS, Obj, Scene, detect, render
-from export import image_rerank_fields, load_run
+from export import caption_rerank_fields, image_rerank_fields, load_run
 from ddt.llm_batches import SceneCodes, collate
 from train_llm import weighted_loss
 
@@ -132,14 +133,14 @@ def caption_matches(text: str, scene: Scene) -> bool:
     return scene_of_layout(text) == scene
 
 
-def eval_understanding(pipe: Pipeline, n: int, candidates: int, temperature: float, by_caption: bool = False) -> dict:
+def eval_understanding(pipe: Pipeline, n: int, caption_rerank: CaptionRerank, by_caption: bool = False) -> dict:
     """Captions fully right, and VQA per family; with `by_caption`, questions answered in text after the
     model's caption of the image (`vqa`, as the runtime does with prompting.answer_template) and from the image
     directly (`vqa_direct`)."""
     rng = random.Random(23)
     scenes = [eval_scene(rng) for _ in range(n)]
     codes = pipe.encode([render(s, pipe.tok.cfg.image_size) for s in scenes])
-    caps = pipe.caption(codes, CAPTION_INSTRUCTION, candidates, temperature)
+    caps = pipe.caption(codes, CAPTION_INSTRUCTION, caption_rerank)
     right = [caption_matches(c, s) for c, s in zip(caps, scenes)]
     res = {"caption_exact": round(sum(right) / n, 3)}
     by_objects: dict[int, list[bool]] = {}
@@ -169,7 +170,7 @@ def render_caption(scene: Scene) -> str:
 
 
 def eval_edits(pipe: Pipeline, n: int, sp: Sampling, rerank: ImageRerank = ImageRerank(), plan: str = "",
-               preset: Preset | None = None) -> dict:
+               caption_rerank: CaptionRerank = CaptionRerank()) -> dict:
     """Edits exactly right (the detector's scene of the result is the edited scene); with `plan` ("image" or
     "caption", Pipeline.edit_plans), the image is drawn from the model's caption of the edited image (and
     `plan_exact`: the share of those captions that are right)."""
@@ -185,8 +186,7 @@ def eval_edits(pipe: Pipeline, n: int, sp: Sampling, rerank: ImageRerank = Image
     instructions = [ins for _, ins, _ in items]
     extra = {}
     if plan:
-        cands = (preset.caption_candidates, preset.caption_temperature) if preset else (0, 1.0)
-        targets = pipe.edit_plans(codes, instructions, plan, *cands)
+        targets = pipe.edit_plans(codes, instructions, plan, caption_rerank)
         extra["plan_exact"] = round(sum(scene_of_layout(t) == after for t, (_, _, after) in zip(targets, items)) / n, 3)
         _, imgs = pipe.generate(targets, sp, seeds_for(200, n), True, rerank)
     else:
@@ -244,6 +244,9 @@ def main() -> None:
     ap.add_argument("--edit-plan", choices=("preset", "image", "caption", "off"), default="preset",
                     help="how edits are planned (default: as the preset says; --plan off: not planned)")
     ap.add_argument("--caption-candidates", type=int, default=None, help="default: the preset's")
+    ap.add_argument("--caption-weight", type=float, default=None,
+                    help="weight of log p(caption | image) in a caption's score (default: the preset's)")
+    ap.add_argument("--caption-refine-rounds", type=int, default=None, help="default: the preset's")
     ap.add_argument("--answer-by-caption", choices=("preset", "on", "off"), default="preset",
                     help="VQA answered in text after the model's caption (default: as the preset says)")
     ap.add_argument("--only", default="tokenizer,t2i,t2i_trained,understanding,edit,loss")
@@ -268,6 +271,10 @@ def main() -> None:
     rerank = ImageRerank(given(args.image_candidates, pr.candidates), given(args.image_temperature, pr.temperature),
                          given(args.image_forward_weight, pr.forward_weight))
     res.update(image_rerank_fields(rerank))
+    cr = preset.caption_rerank
+    caption_rerank = replace(cr, candidates=given(args.caption_candidates, cr.candidates),
+                             likelihood_weight=given(args.caption_weight, cr.likelihood_weight),
+                             refine_rounds=given(args.caption_refine_rounds, cr.refine_rounds))
     plan = preset.plan if args.plan == "preset" else args.plan == "on"
     res["plan"] = plan
     if "t2i" in parts:
@@ -284,15 +291,14 @@ def main() -> None:
         res["t2i_trained_distinct_prompts"] = t2i_distinct_prompts(args.n, trained=True)
     if "understanding" in parts:
         by_caption = preset.answer_by_caption if args.answer_by_caption == "preset" else args.answer_by_caption == "on"
-        candidates = given(args.caption_candidates, preset.caption_candidates)
-        res.update(eval_understanding(pipe, args.n, candidates, preset.caption_temperature, by_caption))
+        res.update(eval_understanding(pipe, args.n, caption_rerank, by_caption))
         res["answer_by_caption"] = by_caption
-        res["caption_candidates"] = candidates
+        res.update(caption_rerank_fields(caption_rerank))
     if "edit" in parts:
         edit_plan = "" if not plan else preset.edit_plan if args.edit_plan == "preset" else (
             "" if args.edit_plan == "off" else args.edit_plan)
         res["edit_plan"] = edit_plan
-        res["edit"] = eval_edits(pipe, args.n, sp, rerank if edit_plan else ImageRerank(), edit_plan, preset)
+        res["edit"] = eval_edits(pipe, args.n, sp, rerank if edit_plan else ImageRerank(), edit_plan, caption_rerank)
         if edit_plan:  # what planning adds, and the rate of edits in chats (not planned)
             res["edit_unplanned"] = eval_edits(pipe, args.n, sp)
     if "loss" in parts:

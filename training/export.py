@@ -10,6 +10,7 @@ import argparse
 import base64
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from ddt.language import (
 from ddt.export_graphs import DenoiserGraph, LlamaGraph
 from ddt.llm import KVCacheLlama, make_llm
 from ddt.pipeline import Pipeline, Sampling, seeds_for
-from ddt.presets import PRESETS, ImageRerank, Preset
+from ddt.presets import PRESETS, CaptionRerank, ImageRerank, Preset
 from ddt.rng import image_seed
 from ddt.tasks import eval_scene, t2i_prompt
 from ddt.tokenizer_model import DDTTokenizer
@@ -206,24 +207,39 @@ def asked_for(pipe: Pipeline, preset: Preset, prompt: str) -> tuple[str, dict]:
     return plan, {"plan": plan}
 
 
-def reranked_caption_cases(pipe: Pipeline, preset: Preset, want: int = 2, tries: int = 40) -> list[dict]:
-    """Held-out scenes whose reranked caption differs from the greedy one (so a runtime that skipped or
-    mis-ordered the reranking would fail on them), with both captions."""
-    if preset.caption_candidates <= 0:
+def reranked_caption_cases(pipe: Pipeline, preset: Preset, want: int = 2, tries: int = 60) -> list[dict]:
+    """Held-out scenes whose caption differs from the greedy one, and as many again whose refined caption
+    differs from the reranked one (so a runtime that skipped or mis-ordered the reranking or the refinement
+    would fail on them), with the greedy, reranked (unrefined) and final captions."""
+    cr = preset.caption_rerank
+    if cr.candidates <= 0 and cr.refine_rounds <= 0:
         return []
     rng = random.Random(23)
     size = pipe.tok.cfg.image_size
-    cases = []
+    reranked, refined = [], []
     for _ in range(tries):
         img = render(eval_scene(rng), size)
         codes = pipe.encode([img])
         greedy = pipe.caption(codes, CAPTION_INSTRUCTION)[0]
-        chosen = pipe.caption(codes, CAPTION_INSTRUCTION, preset.caption_candidates, preset.caption_temperature)[0]
-        if chosen != greedy:
-            cases.append({"pixels": img, "greedy": greedy, "text": chosen})
-            if len(cases) == want:
-                break
-    return cases
+        unrefined = pipe.caption(codes, CAPTION_INSTRUCTION, replace(cr, refine_rounds=0))[0]
+        chosen = pipe.caption(codes, CAPTION_INSTRUCTION, cr)[0]
+        case = {"pixels": img, "greedy": greedy, "reranked": unrefined, "text": chosen}
+        if chosen != unrefined and len(refined) < want:
+            refined.append(case)
+        elif chosen != greedy and len(reranked) < want:
+            reranked.append(case)
+        if len(reranked) == want and (len(refined) == want or not cr.refine_rounds):
+            break
+    return reranked + refined
+
+
+def caption_rerank_fields(rerank: CaptionRerank) -> dict:
+    """The manifest's generation.caption_* fields (also eval.json's)."""
+    out = {"caption_candidates": rerank.candidates, "caption_candidate_temperature": rerank.temperature,
+           "caption_likelihood_weight": rerank.likelihood_weight}
+    if rerank.refine_rounds:
+        out["caption_refine"] = {"rounds": rerank.refine_rounds, "phrases": [list(c) for c in rerank.phrases]}
+    return out
 
 
 def image_rerank_fields(rerank: ImageRerank) -> dict:
@@ -256,8 +272,7 @@ def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: 
 def planned_edit_case(pipe: Pipeline, preset: Preset, sp: Sampling, codes: list[int]) -> dict:
     """An edit of the golden scene: the model's caption of the edited image and the image drawn from it."""
     instruction = "make the blue square red"
-    plan = pipe.edit_plans([codes], [instruction], preset.edit_plan, preset.caption_candidates,
-                           preset.caption_temperature)[0]
+    plan = pipe.edit_plans([codes], [instruction], preset.edit_plan, preset.caption_rerank)[0]
     seed = image_seed(400, 0)
     tokens = pipe.generate([plan], sp, [seed], rerank=preset.image_rerank)[0][0]
     return {"instruction": instruction, "seed": str(seed), "plan": plan, "tokens": tokens}
@@ -275,7 +290,7 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
     scene = make_scene([Obj(0, "red", "circle"), Obj(4, "blue", "square"), Obj(8, "yellow", "triangle")])
     img = render(scene, size)
     enc = pipe.encode([img])[0]
-    cap = pipe.caption([enc], CAPTION_INSTRUCTION, preset.caption_candidates, preset.caption_temperature)[0]
+    cap = pipe.caption([enc], CAPTION_INSTRUCTION, preset.caption_rerank)[0]
     question = "how many circles are there"
     if preset.answer_by_caption:  # read off the caption above, as the runtime does
         ask = {"answer": pipe.answers_by_caption([cap], [question])[0], "caption": cap}
@@ -327,8 +342,7 @@ def main() -> None:
     guidance = args.guidance if args.guidance is not None else preset.guidance_scale
     defaults = {"temperature": args.temperature, "top_k": args.top_k, "top_p": 1.0, "guidance_scale": guidance,
                 "text_temperature": 0.0, "max_new_text_tokens": 48,
-                "caption_candidates": preset.caption_candidates,
-                "caption_candidate_temperature": preset.caption_temperature,
+                **caption_rerank_fields(preset.caption_rerank),
                 **image_rerank_fields(preset.image_rerank)}
     write_manifest(out, args.name or out.name, preset, vocab, shape, ck_t, ck_l, defaults)
     parity = check_parity(tok, llm, out, args.kv_cache)

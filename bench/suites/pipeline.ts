@@ -86,14 +86,18 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
       image_temperature: manifest.generation.image_candidate_temperature,
       image_forward_weight: manifest.generation.image_candidate_forward_weight,
     };
+    const g = manifest.generation;
+    // the package's caption settings (Pipeline.caption's CaptionRerank, training/bench_reference.py)
+    const captionRerank = {
+      caption_candidates: g.caption_candidates,
+      caption_temperature: g.caption_candidate_temperature,
+      caption_likelihood_weight: g.caption_likelihood_weight,
+      caption_refine: g.caption_refine,
+    };
     const plans = manifest.prompting;
     // with {caption} in the template the image is captioned first (as Caption does), then asked in text
     const editPlan = plans.edit_plan_template?.includes('{caption}')
-      ? {
-          plan: 'caption',
-          caption_candidates: manifest.generation.caption_candidates,
-          caption_temperature: manifest.generation.caption_candidate_temperature,
-        }
+      ? { plan: 'caption', ...captionRerank }
       : { plan: 'image' };
     const runPy = async (task: Task, batch: number, steps: number) => {
       const sampling = { ...pySampling, steps };
@@ -117,13 +121,7 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
                 // a planned edit is a text-to-image request of its plan: reranked like one
                 ...(plans.edit_plan_template !== undefined ? { ...imageRerank, ...editPlan } : {}),
               }
-            : {
-                op: 'caption',
-                image: 1,
-                count: batch,
-                caption_candidates: manifest.generation.caption_candidates,
-                caption_temperature: manifest.generation.caption_candidate_temperature,
-              };
+            : { op: 'caption', image: 1, count: batch, ...captionRerank };
       const start = now();
       const res = await ref.request<ReferenceTiming>({ ...req, repeat: 1 });
       return { res, roundTrip: (now() - start) / 1000 };

@@ -141,6 +141,19 @@ export const manifestSchema = z.object({
     /** Captions by self-reranking: sampled candidates besides the greedy one (0 = the greedy caption). */
     caption_candidates: z.number().int().min(0).max(64).default(0),
     caption_candidate_temperature: z.number().positive().default(1),
+    /** Weight of log p(caption | image) added to a caption candidate's log p(image | caption). */
+    caption_likelihood_weight: z.number().nonnegative().default(0),
+    /**
+     * Caption refinement (caption-refine.ts): up to `rounds` rounds of swapping one phrase of the chosen
+     * caption for another of its class while the caption's score rises.
+     */
+    caption_refine: z
+      .object({
+        rounds: positiveInt.max(16),
+        phrases: z.array(z.array(z.string().min(1)).min(2)).min(1),
+      })
+      .nullable()
+      .default(null),
     /** Images by self-reranking: sampled candidates per generated image besides its own (0 = none). */
     image_candidates: z.number().int().min(0).max(64).default(0),
     image_candidate_temperature: z.number().positive().default(0.7),

@@ -1,5 +1,6 @@
 /** Everything a task needs about one loaded package: manifest, batched graphs, tokenizer, derived tables. */
 import type { BatchedModel } from './batched-model.js';
+import type { PhraseClasses } from './caption-refine.js';
 import type { Manifest } from './manifest.js';
 import type { ImageNorm } from './pixels.js';
 import type { SequenceVocab } from './sequences.js';
@@ -13,6 +14,8 @@ export interface ModelParts {
   masks: VocabMasks;
   vocab: SequenceVocab;
   norm: ImageNorm;
+  /** generation.caption_refine's phrases as token ids (none without it). */
+  captionPhrases: PhraseClasses;
 }
 
 export function sequenceVocab(m: Manifest): SequenceVocab {

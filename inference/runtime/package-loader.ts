@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { type ModelRuntime, RuntimeError } from './api.js';
 import { BatchedModel } from './batched-model.js';
+import { tokenizeCaptionPhrases } from './caption-refine.js';
 import { DdtRuntime } from './ddt-runtime.js';
 import { ModelPackageError } from './errors.js';
 import { checkGraphs } from './graph-checks.js';
@@ -113,6 +114,7 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
       `vocabulary has ${tokenizer.vocabSize} ids, manifest.json vocab.text_size is ${manifest.vocab.text_size}`,
     );
   }
+  const captionPhrases = tokenizeCaptionPhrases(manifest, tokenizer, join(dir, 'manifest.json'));
   const layout = defaultWorkerLayout(opts.executionProvider);
   const tuning: SessionTuning = {
     intraOpThreads: layout.intraOpThreads,
@@ -163,6 +165,7 @@ export async function loadModelPackage(dir: string, opts: LoadOptions): Promise<
     masks: buildVocabMasks(manifest.vocab, manifest.tokens.codebook_size),
     vocab: sequenceVocab(manifest),
     norm: imageNorm(manifest),
+    captionPhrases,
   };
   return new DdtRuntime(parts, new Scheduler(Math.max(0, opts.maxQueue ?? 32), maxBatch));
 }

@@ -1,11 +1,11 @@
 /** Text-producing work of one request: answers streamed token by token (caption, ask, chat). */
 import { RuntimeError, type Stage } from './api.js';
+import { captionScores, refineCaption } from './caption-refine.js';
 import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
 import type { ProgressReporter } from './progress.js';
 import { createTokenRng, type SplitMix64 } from './rng.js';
 import { firstOfEach } from './row-dedup.js';
-import { codesToVisualIds } from './sequences.js';
 import { type TextFinish, TextStream } from './token-streams.js';
 
 export interface TextAnswer {
@@ -48,12 +48,13 @@ export async function answerText(
 
 /**
  * A caption by self-reranking: the greedy answer and generation.caption_candidates answers sampled at
- * generation.caption_candidate_temperature (candidate i seeded i, from 1), and of the distinct ones the
- * one under which the model's own text-to-image direction finds the image's tokens most likely (ties: the
- * earlier), all scored in one forward pass. Held-out captions of the bundled model fully right: 0.687
- * greedy, 0.827 reranked over 15 (training/ddt/presets.py). The candidates decode side by side; the
- * chosen text is sent as one delta; at stage 'caption' (the first step of a planned edit, plans.ts) it is
- * not sent.
+ * generation.caption_candidate_temperature (candidate i seeded i, from 1), and of the distinct ones the one
+ * with the highest score (caption-refine.ts, captionScores; ties: the earlier), all scored in one forward
+ * pass; then, with generation.caption_refine, refined (refineCaption). Held-out captions of the bundled
+ * model fully right: 0.660 greedy, 0.767 reranked by log p(image | caption) alone, 0.873 with the caption's
+ * own likelihood and refinement (training/ddt/presets.py). The candidates decode side by side; the chosen
+ * text is sent as one delta; at stage 'caption' (the first step of a planned edit or answer, plans.ts) it
+ * is not sent.
  */
 export async function captionText(
   parts: ModelParts,
@@ -64,7 +65,7 @@ export async function captionText(
   stage: 'tokens' | 'caption' = 'tokens',
 ): Promise<TextAnswer> {
   const g = parts.manifest.generation;
-  if (g.caption_candidates === 0) {
+  if (g.caption_candidates === 0 && g.caption_refine === null) {
     if (stage === 'tokens') return answerText(parts, row, createTokenRng(0n), job, progress, false);
     return { text: await planText(parts, row, job, progress, stage), finish: 'end' };
   }
@@ -78,25 +79,17 @@ export async function captionText(
   await Promise.all(streams.map((s) => parts.model.decode(s)));
   const distinct = firstOfEach(streams, (s) => s.ids);
   job.throwIfStopped();
-  const v = parts.vocab;
-  const image = codesToVisualIds(codes, v);
-  const scores = await parts.model.score(
-    distinct.map((s) => [
-      v.special.bos,
-      v.special.user,
-      ...s.ids,
-      v.special.assistant,
-      v.special.boi,
-      ...image,
-    ]),
-    image.length,
-    v.visualOffset,
-    v.visualOffset + parts.manifest.tokens.codebook_size,
+  const scores = await captionScores(
+    parts,
+    row,
+    codes,
+    distinct.map((s) => s.ids),
   );
   job.throwIfStopped();
   let best = 0;
   for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
-  const text = parts.tokenizer.decode(distinct[best]!.ids);
+  const ids = await refineCaption(parts, row, codes, distinct[best]!.ids, scores[best]!, job);
+  const text = parts.tokenizer.decode(ids);
   if (text !== '' && stage === 'tokens') job.ctx.onTextDelta?.(text);
   return { text, finish: distinct[best]!.finish ?? 'end' };
 }

@@ -25,6 +25,14 @@ PLAN_INSTRUCTION = "where can you draw"
 EDIT_PLAN_SUFFIX = "now what is in the image"
 
 
+def caption_phrase_classes() -> tuple[tuple[str, ...], ...]:
+    """Phrases that a caption's refinement may swap for another of the same class (docs/model-package.md,
+    "Captions by self-reranking"): a colour with its article ("an orange" for "a red"), a bare colour (after
+    a number), a shape, a plural shape. Not positions: swapping them did not fix one more held-out caption
+    (session 14), because a wrong position comes with a wrong grouping."""
+    return (tuple(f"{indefinite(c)} {c}" for c in COLOUR_NAMES), COLOUR_NAMES, SHAPES, tuple(map(plural, SHAPES)))
+
+
 def plural(shape: str) -> str:
     return shape + "s"
 

@@ -16,7 +16,8 @@ from .language import (
     plan_request,
 )
 from .llm import KVCacheLlama
-from .presets import ImageRerank
+from .phrases import phrase_variants
+from .presets import CaptionRerank, ImageRerank
 from .rng import SplitMix64, candidate_seed, image_seed, noise_generator, process_logits, sample_from_probs
 from .tasks import image_ids
 from .tokenizer_model import DDTTokenizer, sample
@@ -191,7 +192,7 @@ class Pipeline:
         return self._text_answers([plan_request(p) for p in prompts])
 
     def edit_plans(self, img_codes: list[list[int]], instructions: list[str], via: str = "caption",
-                   caption_candidates: int = 0, caption_temperature: float = 1.0) -> list[str]:
+                   caption_rerank: CaptionRerank = CaptionRerank()) -> list[str]:
         """Greedy captions of the edited images: the first half of a planned edit, whose image is then generated
         from the caption. via "image": asked about the image (`<image> <instruction> now what is in the image`);
         via "caption": the image captioned first (as caption() does), then asked in text alone
@@ -199,7 +200,7 @@ class Pipeline:
         if via == "image":
             return self.answer(img_codes, [edit_plan_request(i) for i in instructions])
         assert via == "caption", via
-        caps = self.caption(img_codes, CAPTION_INSTRUCTION, caption_candidates, caption_temperature)
+        caps = self.caption(img_codes, CAPTION_INSTRUCTION, caption_rerank)
         return self._text_answers([caption_edit_request(c, i) for c, i in zip(caps, instructions)])
 
     def answers_by_caption(self, captions: list[str], questions: list[str]) -> list[str]:
@@ -249,14 +250,23 @@ class Pipeline:
         rows = [r + answer for r in self._question_rows(img_codes, [PROMPT_INSTRUCTION] * len(img_codes))]
         return self._score_last(rows, len(answer), 0, v.text_size)
 
-    @torch.no_grad()
     def _score_last(self, rows: list[list[int]], n: int, lo: int, hi: int) -> list[float]:
         """Summed log-probabilities of each row's last n ids, each by the log-softmax over ids [lo, hi)."""
+        return self._score_rows(rows, [(n, lo, hi)] * len(rows))
+
+    @torch.no_grad()
+    def _score_rows(self, rows: list[list[int]], spans: list[tuple[int, int, int]]) -> list[float]:
+        """One forward pass over the left-padded rows; for each row with span (n, lo, hi), the summed
+        log-probabilities of its last n ids, each by the log-softmax over ids [lo, hi), as the runtime's
+        llmScore does."""
         ids, attn, pos = self._left_pad(rows)
         L = ids.shape[1]
-        logits = self.llm(ids, attn, pos, *self.llm.empty_past(len(rows)))[0][:, L - n - 1:L - 1, lo:hi]
-        logp = torch.log_softmax(logits.double(), dim=-1)
-        return logp.gather(-1, (ids[:, L - n:] - lo)[..., None]).squeeze(-1).sum(-1).tolist()
+        logits = self.llm(ids, attn, pos, *self.llm.empty_past(len(rows)))[0]
+        out = []
+        for b, (n, lo, hi) in enumerate(spans):
+            logp = torch.log_softmax(logits[b, L - n - 1:L - 1, lo:hi].double(), dim=-1)
+            out.append(logp.gather(-1, (ids[b, L - n:] - lo)[:, None]).sum().item())
+        return out
 
     def edit(self, img_codes: list[list[int]], instructions: list[str], sp: Sampling, seeds: list[int],
              fast_noise: bool = False):
@@ -289,25 +299,52 @@ class Pipeline:
         v = self.vocab
         return [v.id("<bos>"), v.id("<user>")] + prompt_ids + [v.id("<assistant>")] + image_ids(v, codes)[:-1]
 
-    def caption(self, img_codes: list[list[int]], instruction: str, candidates: int = 0,
-                temperature: float = 1.0) -> list[str]:
-        """Captions; with `candidates` > 0, the greedy caption and that many sampled at `temperature`
-        (candidate i seeded i, from 1), and of the distinct ones the one under which the model's own
-        text-to-image direction finds the image's codes most likely (ties: the earlier one), as the runtime
-        does (inference/runtime/text-tasks.ts, captionText)."""
+    def caption(self, img_codes: list[list[int]], instruction: str,
+                rerank: CaptionRerank = CaptionRerank()) -> list[str]:
+        """Captions, as the runtime makes them (inference/runtime/text-tasks.ts, captionText): greedy, or with
+        reranking the greedy caption and `rerank.candidates` sampled at its temperature (candidate i seeded i,
+        from 1), of the distinct ones the one with the highest caption_scores (ties: the earlier), then refined
+        (refine_caption)."""
         rows = self._question_rows(img_codes, [instruction] * len(img_codes))
         greedy = self.generate_text(rows)
+        if rerank.candidates <= 0 and rerank.refine_rounds <= 0:
+            return [self.vocab.decode_text(ids) for ids in greedy]
         out = []
         for c, row, g in zip(img_codes, rows, greedy):
-            if candidates <= 0:
-                out.append(g)
-                continue
-            sampled = self.generate_text([row] * candidates, temperature=temperature,
-                                         seeds=list(range(1, candidates + 1)))
+            sampled = self.generate_text([row] * rerank.candidates, temperature=rerank.temperature,
+                                         seeds=list(range(1, rerank.candidates + 1))) if rerank.candidates else []
             distinct = [list(t) for t in dict.fromkeys(tuple(x) for x in [g] + sampled)]
-            scores = self.code_log_likelihood(distinct, c)
-            out.append(distinct[max(range(len(distinct)), key=lambda i: (scores[i], -i))])
+            scores = self.caption_scores(row, c, distinct, rerank.likelihood_weight)
+            best = max(range(len(distinct)), key=lambda i: (scores[i], -i))
+            out.append(self.refine_caption(row, c, distinct[best], scores[best], rerank))
         return [self.vocab.decode_text(ids) for ids in out]
+
+    def caption_scores(self, row: list[int], codes: list[int], captions: list[list[int]], weight: float) -> list[float]:
+        """log p(codes | caption) as a text-to-image prompt, + weight * log p(caption <end> | row) (the caption
+        as the answer to the caption instruction, by the log-softmax over the text ids), all in one pass."""
+        v = self.vocab
+        t2i = [self._t2i_row(ids, codes) for ids in captions]
+        own = [row + ids + [v.id("<end>")] for ids in captions] if weight else []
+        spans = [(self.K, v.text_size, v.size)] * len(t2i) + [(len(ids) + 1, 0, v.text_size) for ids in captions if weight]
+        s = self._score_rows(t2i + own, spans)
+        return [a + weight * b for a, b in zip(s, s[len(t2i):])] if weight else s
+
+    def refine_caption(self, row: list[int], codes: list[int], ids: list[int], score: float,
+                       rerank: CaptionRerank) -> list[int]:
+        """Up to rerank.refine_rounds rounds: every variant of the caption that swaps one phrase for another of
+        its class (ddt/phrases.py) scored by caption_scores; the best (ties: the earlier) replaces the caption
+        while it scores higher."""
+        classes = [[self.vocab.encode_text(p) for p in cls] for cls in rerank.phrases]
+        for _ in range(rerank.refine_rounds):
+            variants = phrase_variants(ids, classes)
+            if not variants:
+                break
+            scores = self.caption_scores(row, codes, variants, rerank.likelihood_weight)
+            best = max(range(len(variants)), key=lambda i: (scores[i], -i))
+            if scores[best] <= score:
+                break
+            ids, score = variants[best], scores[best]
+        return ids
 
 
 def seeds_for(seed: int, n: int) -> list[int]:

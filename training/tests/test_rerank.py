@@ -10,7 +10,7 @@ from bench_reference import random_run
 from ddt.language import CAPTION_INSTRUCTION, PROMPT_INSTRUCTION
 from ddt.llm import KVCacheLlama
 from ddt.pipeline import Pipeline, Sampling
-from ddt.presets import PRESETS, ImageRerank
+from ddt.presets import PRESETS, CaptionRerank, ImageRerank
 from ddt.rng import candidate_seed
 
 
@@ -28,7 +28,7 @@ def test_reranked_caption_is_the_most_likely_candidate():
     assert len(distinct) > 1  # random weights at temperature 1: the candidates differ
     scores = pipe.code_log_likelihood(distinct, codes)
     best = distinct[max(range(len(distinct)), key=lambda i: (scores[i], -i))]
-    assert pipe.caption([codes], CAPTION_INSTRUCTION, n, 1.0) == [vocab.decode_text(best)]
+    assert pipe.caption([codes], CAPTION_INSTRUCTION, CaptionRerank(n, 1.0)) == [vocab.decode_text(best)]
     # the score is the teacher-forced log-probability of the K codes: a batch of one scores the same
     one = pipe.code_log_likelihood([distinct[0]], codes)[0]
     assert abs(one - scores[0]) < 1e-4 and one < 0

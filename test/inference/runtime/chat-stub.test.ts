@@ -59,6 +59,7 @@ async function runtimeWith(next: (lastId: number) => number): Promise<DdtRuntime
     masks: buildVocabMasks(manifest.vocab, manifest.tokens.codebook_size),
     vocab: sequenceVocab(manifest),
     norm: imageNorm(manifest),
+    captionPhrases: [],
   };
   return new DdtRuntime(parts, new Scheduler(4, 4));
 }

@@ -26,8 +26,11 @@ interface Golden {
   }[];
   encode: { pixels: string; tokens: number[] };
   caption: { tokens: number[]; text: string };
-  /** Scenes whose reranked caption (the default) differs from the greedy one. */
-  caption_reranked?: { pixels: string; greedy: string; text: string }[];
+  /**
+   * Scenes whose caption (the default: reranked, refined where the package refines) differs from the greedy
+   * one, or from the reranked one before refinement (`reranked`, when the package refines).
+   */
+  caption_reranked?: { pixels: string; greedy: string; reranked?: string; text: string }[];
   /** Prompts whose reranked image (the default) differs from the request's own codes. */
   generate_reranked?: { prompt: string; seed: string; own: number[]; tokens: number[]; plan?: string }[];
   /** An edit of the encode scene, when the package plans: the caption of the edited image, then its image. */
@@ -121,15 +124,22 @@ for (const c of cases) {
 
     // only packages that rerank have such cases (the tiny fixture does not)
     const generation = JSON.parse(readFileSync(join(c.dir, 'manifest.json'), 'utf8')).generation;
-    if (generation.caption_candidates > 0)
-      it('reranks caption candidates like the reference, where that changes the caption', async () => {
+    if (generation.caption_candidates > 0 || generation.caption_refine)
+      it('reranks and refines captions like the reference, where that changes the caption', async () => {
         const cases = golden.caption_reranked ?? [];
         expect(cases.length, 'export.py found no scene where reranking changes the caption').toBeGreaterThan(
           0,
         );
+        if (generation.caption_refine) {
+          const refined = cases.filter((c) => c.reranked !== undefined && c.text !== c.reranked);
+          expect(
+            refined.length,
+            'export.py found no scene where refinement changes the caption',
+          ).toBeGreaterThan(0);
+        }
         const size = golden.image_size;
         for (const c of cases) {
-          expect(c.text).not.toBe(c.greedy);
+          expect(c.text !== c.greedy || c.text !== c.reranked).toBe(true);
           expect(await rt.caption({ width: size, height: size, data: b64(c.pixels) }, ctx())).toBe(c.text);
         }
       });
