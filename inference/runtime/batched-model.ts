@@ -100,22 +100,29 @@ export class BatchedModel {
     });
     this.scorer = coalesce(async (inputs) => {
       const score = requireGraph(this.backend.scoreLlm?.bind(this.backend), 'LLM scoring');
-      const rows = inputs.flatMap((i) => i.ids);
       this.counters.llmScoreCalls++;
-      const padded = padPrompts(rows, opts.padId);
       // per row: requests with different scored spans and softmax ranges share the pass
-      const perRow = (f: (i: ScoreInput) => number) =>
-        Int32Array.from(inputs.flatMap((i) => i.ids.map(() => f(i))));
-      const sums = await score({
-        inputIds: padded.ids,
-        attentionMask: padded.mask,
-        positionIds: padded.positions,
-        batch: padded.batch,
-        seqLen: padded.seqLen,
-        scored: perRow((i) => i.scored),
-        allowedFrom: perRow((i) => i.allowedFrom),
-        allowedTo: perRow((i) => i.allowedTo),
+      const rows = inputs.flatMap((i) => i.ids.map((ids) => ({ ids, input: i })));
+      // Like the denoiser, one batch runs as row chunks on every worker at once: a refined caption scores
+      // ~60 rows a round, which one one-thread worker ran alone while the other core idled.
+      const chunks = chunkEvenly(rows, slots).map(async (chunk) => {
+        const padded = padPrompts(
+          chunk.map((r) => r.ids),
+          opts.padId,
+        );
+        const per = (f: (i: ScoreInput) => number) => Int32Array.from(chunk.map((r) => f(r.input)));
+        return score({
+          inputIds: padded.ids,
+          attentionMask: padded.mask,
+          positionIds: padded.positions,
+          batch: padded.batch,
+          seqLen: padded.seqLen,
+          scored: per((i) => i.scored),
+          allowedFrom: per((i) => i.allowedFrom),
+          allowedTo: per((i) => i.allowedTo),
+        });
       });
+      const sums = concat(await Promise.all(chunks));
       let at = 0;
       return inputs.map((i) => {
         const mine = Array.from(sums.subarray(at, at + i.rows));
@@ -208,7 +215,7 @@ export function splitDenoiseInput(input: DenoiseInput, parts: number): DenoiseIn
 }
 
 /** Concatenates typed arrays of one kind (the first one itself when there is only one). */
-function concat<T extends Float32Array | BigInt64Array>(parts: T[]): T {
+function concat<T extends Float32Array | Float64Array | BigInt64Array>(parts: T[]): T {
   if (parts.length === 1) return parts[0]!;
   const Ctor = parts[0]!.constructor as new (n: number) => T;
   const out = new Ctor(parts.reduce((n, p) => n + p.length, 0));
@@ -224,6 +231,14 @@ function concat<T extends Float32Array | BigInt64Array>(parts: T[]): T {
 function requireGraph<F>(graph: F | undefined, name: string): F {
   if (!graph) throw new Error(`this package has no ${name}`);
   return graph;
+}
+
+/** Items split into at most `parts` contiguous chunks of near-equal size (none empty). */
+export function chunkEvenly<T>(items: T[], parts: number): T[][] {
+  const n = Math.min(Math.max(1, parts), items.length);
+  return Array.from({ length: n }, (_, k) =>
+    items.slice(Math.floor((k * items.length) / n), Math.floor(((k + 1) * items.length) / n)),
+  );
 }
 
 function totalRows(inputs: Batchable[]): number {
