@@ -135,11 +135,17 @@ export async function refineCaption(
     if (variants.length === 0) break;
     const scores = await captionScores(parts, row, codes, variants);
     job.throwIfStopped();
-    let best = 0;
-    for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+    const best = bestIndex(scores);
     if (!(scores[best]! > score)) break;
     ids = variants[best]!;
     score = scores[best]!;
   }
   return ids;
+}
+
+/** The index of the highest score (ties: the earlier). */
+export function bestIndex(scores: number[]): number {
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  return best;
 }

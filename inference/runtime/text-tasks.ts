@@ -1,6 +1,6 @@
 /** Text-producing work of one request: answers streamed token by token (caption, ask, chat). */
 import { RuntimeError, type Stage } from './api.js';
-import { captionScores, refineCaption } from './caption-refine.js';
+import { bestIndex, captionScores, refineCaption } from './caption-refine.js';
 import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
 import type { ProgressReporter } from './progress.js';
@@ -86,8 +86,7 @@ export async function captionText(
     distinct.map((s) => s.ids),
   );
   job.throwIfStopped();
-  let best = 0;
-  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  const best = bestIndex(scores);
   const ids = await refineCaption(parts, row, codes, distinct[best]!.ids, scores[best]!, job);
   const text = parts.tokenizer.decode(ids);
   if (text !== '' && stage === 'tokens') job.ctx.onTextDelta?.(text);

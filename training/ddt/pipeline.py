@@ -262,10 +262,16 @@ class Pipeline:
         ids, attn, pos = self._left_pad(rows)
         L = ids.shape[1]
         logits = self.llm(ids, attn, pos, *self.llm.empty_past(len(rows)))[0]
-        out = []
-        for b, (n, lo, hi) in enumerate(spans):
-            logp = torch.log_softmax(logits[b, L - n - 1:L - 1, lo:hi].double(), dim=-1)
-            out.append(logp.gather(-1, (ids[b, L - n:] - lo)[:, None]).sum().item())
+        out = [0.0] * len(rows)
+        groups: dict[tuple[int, int, int], list[int]] = {}
+        for b, span in enumerate(spans):
+            groups.setdefault(span, []).append(b)
+        for (n, lo, hi), rows_of in groups.items():  # rows that share a span: one vectorised gather
+            sel = torch.tensor(rows_of)
+            logp = torch.log_softmax(logits[sel, L - n - 1:L - 1, lo:hi].double(), dim=-1)
+            sums = logp.gather(-1, (ids[sel, L - n:] - lo)[..., None]).squeeze(-1).sum(-1).tolist()
+            for b, v in zip(rows_of, sums):
+                out[b] = v
         return out
 
     def edit(self, img_codes: list[list[int]], instructions: list[str], sp: Sampling, seeds: list[int],
@@ -325,7 +331,7 @@ class Pipeline:
         v = self.vocab
         t2i = [self._t2i_row(ids, codes) for ids in captions]
         own = [row + ids + [v.id("<end>")] for ids in captions] if weight else []
-        spans = [(self.K, v.text_size, v.size)] * len(t2i) + [(len(ids) + 1, 0, v.text_size) for ids in captions if weight]
+        spans = [(self.K, v.text_size, v.size)] * len(t2i) + [(len(r) - len(row), 0, v.text_size) for r in own]
         s = self._score_rows(t2i + own, spans)
         return [a + weight * b for a, b in zip(s, s[len(t2i):])] if weight else s
 
