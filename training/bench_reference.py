@@ -128,7 +128,8 @@ def sampling(req, preset) -> Sampling:
 def image_rerank(req) -> ImageRerank:
     """The package's image reranking, as the bench sends it (generation.image_candidate_*)."""
     return ImageRerank(int(req.get("image_candidates", 0)), float(req.get("image_temperature", 0.7)),
-                       float(req.get("image_forward_weight", 0.0)))
+                       float(req.get("image_forward_weight", 0.0)), bool(req.get("image_round_trip", False)),
+                       float(req.get("image_caption_weight", 0.0)))
 
 
 def caption_rerank(req) -> CaptionRerank:
@@ -205,7 +206,7 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
             if req.get("plan"):  # prompting.edit_plan_template: the edited image's caption, then its images
                 plan = pipe.edit_plans([c], [ins], req["plan"], caption_rerank(req))[0]
                 return pipe.generate([plan] * count, sp, seeds_for(seed, count), rerank=image_rerank(req),
-                                     per_request=count)
+                                     per_request=count, captioned=True)
             return pipe.edit([c] * count, [ins] * count, sp, seeds_for(seed, count))
 
         seconds, stages, calls, (codes, _) = run_repeated(req, timer, edit)

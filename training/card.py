@@ -80,7 +80,11 @@ def build(out: Path, hardware: str, notes: str) -> str:
             how = (f" (each image the best of its own tokens and {ev['image_candidates']} sampled at temperature "
                    f"{ev['image_candidate_temperature']}, by the model's own log p(prompt | image)"
                    + (f" + {ev['image_candidate_forward_weight']} log p(image | prompt)"
-                      if ev.get("image_candidate_forward_weight") else "") + ")"
+                      if ev.get("image_candidate_forward_weight") else "")
+                   + (f"; for edits + {ev['image_candidate_caption_weight']} log p(caption | image) asked as its caption"
+                      if ev.get("image_candidate_caption_weight") else "")
+                   + ("; every candidate decoded and scored by the codes its image encodes back to"
+                      if ev.get("image_candidate_round_trip") else "") + ")"
                    if ev.get("image_candidates") else "")
             if ev.get("plan"):
                 how += (", drawn from the model's own plan of each prompt (a layout: every object with its cell, "

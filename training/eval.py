@@ -188,7 +188,7 @@ def eval_edits(pipe: Pipeline, n: int, sp: Sampling, rerank: ImageRerank = Image
     if plan:
         targets = pipe.edit_plans(codes, instructions, plan, caption_rerank)
         extra["plan_exact"] = round(sum(scene_of_layout(t) == after for t, (_, _, after) in zip(targets, items)) / n, 3)
-        _, imgs = pipe.generate(targets, sp, seeds_for(200, n), True, rerank)
+        _, imgs = pipe.generate(targets, sp, seeds_for(200, n), True, rerank, captioned=True)
     else:
         _, imgs = pipe.edit(codes, instructions, sp, seeds_for(200, n), fast_noise=True)
     exact, per_kind = 0, Counter()
@@ -239,6 +239,10 @@ def main() -> None:
     ap.add_argument("--image-candidates", type=int, default=None, help="default: the preset's")
     ap.add_argument("--image-temperature", type=float, default=None, help="default: the preset's")
     ap.add_argument("--image-forward-weight", type=float, default=None, help="default: the preset's")
+    ap.add_argument("--image-round-trip", choices=("preset", "on", "off"), default="preset",
+                    help="candidates scored by what their decoded image encodes back to (default: the preset's)")
+    ap.add_argument("--image-caption-weight", type=float, default=None,
+                    help="weight of log p(caption | image) asked as a caption, for planned edits (default: the preset's)")
     ap.add_argument("--plan", choices=("preset", "on", "off"), default="preset",
                     help="text-to-image and edits drawn from the model's own plan (default: as the preset says)")
     ap.add_argument("--edit-plan", choices=("preset", "image", "caption", "off"), default="preset",
@@ -269,7 +273,9 @@ def main() -> None:
     given = lambda flag, default: default if flag is None else flag  # noqa: E731
     pr = preset.image_rerank
     rerank = ImageRerank(given(args.image_candidates, pr.candidates), given(args.image_temperature, pr.temperature),
-                         given(args.image_forward_weight, pr.forward_weight))
+                         given(args.image_forward_weight, pr.forward_weight),
+                         pr.round_trip if args.image_round_trip == "preset" else args.image_round_trip == "on",
+                         given(args.image_caption_weight, pr.caption_weight))
     res.update(image_rerank_fields(rerank))
     cr = preset.caption_rerank
     caption_rerank = replace(cr, candidates=given(args.caption_candidates, cr.candidates),

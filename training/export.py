@@ -245,7 +245,8 @@ def caption_rerank_fields(rerank: CaptionRerank) -> dict:
 def image_rerank_fields(rerank: ImageRerank) -> dict:
     """The manifest's generation.image_candidate* fields (also eval.json's)."""
     return {"image_candidates": rerank.candidates, "image_candidate_temperature": rerank.temperature,
-            "image_candidate_forward_weight": rerank.forward_weight}
+            "image_candidate_forward_weight": rerank.forward_weight,
+            "image_candidate_round_trip": rerank.round_trip, "image_candidate_caption_weight": rerank.caption_weight}
 
 
 def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: int = 2,
@@ -274,7 +275,7 @@ def planned_edit_case(pipe: Pipeline, preset: Preset, sp: Sampling, codes: list[
     instruction = "make the blue square red"
     plan = pipe.edit_plans([codes], [instruction], preset.edit_plan, preset.caption_rerank)[0]
     seed = image_seed(400, 0)
-    tokens = pipe.generate([plan], sp, [seed], rerank=preset.image_rerank)[0][0]
+    tokens = pipe.generate([plan], sp, [seed], rerank=preset.image_rerank, captioned=True)[0][0]
     return {"instruction": instruction, "seed": str(seed), "plan": plan, "tokens": tokens}
 
 

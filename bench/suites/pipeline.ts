@@ -85,6 +85,8 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
       image_candidates: manifest.generation.image_candidates,
       image_temperature: manifest.generation.image_candidate_temperature,
       image_forward_weight: manifest.generation.image_candidate_forward_weight,
+      image_round_trip: manifest.generation.image_candidate_round_trip,
+      image_caption_weight: manifest.generation.image_candidate_caption_weight,
     };
     const g = manifest.generation;
     // the package's caption settings (Pipeline.caption's CaptionRerank, training/bench_reference.py)

@@ -165,7 +165,7 @@ export class DdtRuntime implements ModelRuntime {
       job.throwIfStopped();
       const rows = buildEditRows(codes, instruction, p.tokenizer.encode, p.vocab);
       const planRow = await editPlanRow(p, codes, instruction, job, progress);
-      const plan = await rowsFromPlan(p, planRow, rows, job, progress);
+      const plan = await rowsFromPlan(p, planRow, rows, job, progress, true);
       return withPlan(await generateFromRows(p, plan.rows, count, params, job, progress), plan.plan);
     });
   }

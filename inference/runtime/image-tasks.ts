@@ -1,7 +1,7 @@
 /** Image-producing work of one request: encode, sample image tokens, diffusion-decode, previews. */
 import { type GeneratedImage, type RgbImage, RuntimeError, type SamplingParams } from './api.js';
 import { type DecodeJob, renderImages, sampleImages } from './diffusion.js';
-import { pickImageCandidates, rerankRows } from './image-rerank.js';
+import { pickImageCandidates, type RerankRows, type RoundTrip, rerankRows } from './image-rerank.js';
 import type { JobControl } from './job-control.js';
 import { sampleShape } from './manifest.js';
 import type { ModelParts } from './model-parts.js';
@@ -106,6 +106,30 @@ export interface ImageRows {
   uncond: number[];
   /** Text-to-image rows only: the prompt's ids, by which candidates are reranked (image-rerank.ts). */
   prompt?: number[];
+  /** The prompt is the model's caption of the image to draw (a planned Edit's; plans.ts). */
+  captioned?: boolean;
+}
+
+/** How a request's candidates are scored, or null when its images are not reranked. */
+function rerankRowsOf(parts: ModelParts, rows: ImageRows): RerankRows | null {
+  const m = parts.manifest;
+  if (!rows.prompt || m.generation.image_candidates === 0) return null;
+  const asCaption = rows.captioned === true && m.generation.image_candidate_caption_weight > 0;
+  const rerank: RerankRows = {
+    cond: rows.cond,
+    prompt: rows.prompt,
+    inverseRow: rerankRows(parts, rows.prompt, m.prompting.prompt_instruction),
+    captionRow: asCaption ? rerankRows(parts, rows.prompt, m.prompting.caption_instruction) : null,
+  };
+  const blank = new Array<number>(m.tokens.per_image).fill(0);
+  const longest = Math.max(rerank.inverseRow(blank).length, rerank.captionRow?.(blank).length ?? 0);
+  if (longest > m.prompting.max_sequence) {
+    throw new RuntimeError(
+      'invalid_argument',
+      `prompt too long to rerank images: the model's sequence limit is ${m.prompting.max_sequence}`,
+    );
+  }
+  return rerank;
 }
 
 /**
@@ -129,14 +153,8 @@ export async function generateFromRows(
       `input too long: the model's sequence limit is ${m.prompting.max_sequence}`,
     );
   }
-  const N = rows.prompt ? m.generation.image_candidates : 0;
-  const inverseRow = N > 0 ? rerankRows(parts, rows.prompt!) : null;
-  if (inverseRow && inverseRow(new Array<number>(K).fill(0)).length > m.prompting.max_sequence) {
-    throw new RuntimeError(
-      'invalid_argument',
-      `prompt too long to rerank images: the model's sequence limit is ${m.prompting.max_sequence}`,
-    );
-  }
+  const rerank = rerankRowsOf(parts, rows);
+  const N = rerank ? m.generation.image_candidates : 0;
   const guided = params.guidanceScale !== 1;
   const previews = job.ctx.previews && m.tokens.order === 'coarse_to_fine';
   let previewBusy = false;
@@ -196,14 +214,27 @@ export async function generateFromRows(
       parts.vocab,
     );
   let codes = streams.map(toCodes);
-  if (inverseRow) {
+  if (rerank) {
     const perImage = codes.map((own, i) => [own, ...candidates.slice(i * N, (i + 1) * N).map(toCodes)]);
-    codes = await pickImageCandidates(
-      parts,
-      { cond: rows.cond, prompt: rows.prompt!, inverseRow },
-      perImage,
-      job,
-    );
+    // the round trip decodes every candidate with its image's noise: the chosen one's image is the result
+    const roundTrip: RoundTrip | undefined = m.generation.image_candidate_round_trip
+      ? async (list, imageOf) => {
+          const images = await decodeImages(
+            parts,
+            list.map((c, k) => ({ codes: c, keep: K, noise: noiseOf(imageOf[k]!) })),
+            params.steps,
+            job,
+            progress,
+          );
+          job.throwIfStopped();
+          return { images, codes: await Promise.all(images.map((image) => encodeImage(parts, image))) };
+        }
+      : undefined;
+    const picked = await pickImageCandidates(parts, rerank, perImage, job, roundTrip);
+    if (roundTrip) {
+      return picked.map((p, i) => ({ image: p.image!, seed: seeds[i]!, tokens: p.codes }));
+    }
+    codes = picked.map((p) => p.codes);
   }
   const images = await decodeImages(
     parts,

@@ -159,6 +159,10 @@ export const manifestSchema = z.object({
     image_candidate_temperature: z.number().positive().default(0.7),
     /** Weight of log p(image | prompt) added to a candidate's log p(prompt | image). */
     image_candidate_forward_weight: z.number().nonnegative().default(0),
+    /** Score each candidate by the codes its decoded image encodes back to (every distinct candidate decoded). */
+    image_candidate_round_trip: z.boolean().default(false),
+    /** Images drawn from a caption (planned Edits): weight of log p(caption | image) asked as its caption. */
+    image_candidate_caption_weight: z.number().nonnegative().default(0),
   }),
   graphs: z.object({
     encoder: encoderSpec,

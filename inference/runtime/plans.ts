@@ -106,6 +106,7 @@ async function templatedRow(
 /**
  * The rows an image is drawn from: a text-to-image request of the plan the model writes after `planRow`
  * (its images reranked by the plan), or `fallback` when there is no plan row or the plan came out empty.
+ * `captioned`: the plan is the caption of the image to draw (an Edit's), not a layout in the prompt's order.
  */
 export async function rowsFromPlan(
   parts: ModelParts,
@@ -113,11 +114,13 @@ export async function rowsFromPlan(
   fallback: ImageRows,
   job: JobControl,
   progress: ProgressReporter,
+  captioned = false,
 ): Promise<{ rows: ImageRows; plan?: string }> {
   if (planRow === null) return { rows: fallback };
   const plan = await planText(parts, planRow, job, progress);
   job.throwIfStopped();
   if (plan.trim() === '') return { rows: fallback };
   // The plan is the model's own text (at most max_new_text_tokens), not user input: no prompt limit.
-  return { rows: buildGenerateRows(plan, parts.tokenizer.encode, unlimited(parts)), plan };
+  const rows = buildGenerateRows(plan, parts.tokenizer.encode, unlimited(parts));
+  return { rows: captioned ? { ...rows, captioned } : rows, plan };
 }

@@ -55,15 +55,22 @@ class Pipeline:
 
     @torch.no_grad()
     def decode(self, codes: list[list[int]], steps: int, seeds: list[int] | None = None,
-               keep: list[int] | None = None, fast_noise: bool = False) -> np.ndarray:
-        B, s = len(codes), self.tok.cfg.image_size
-        if fast_noise or seeds is None:
-            noise = torch.randn(B, 3, s, s)
-        else:
-            noise = torch.from_numpy(np.stack([noise_generator(sd).normals((3, s, s)) for sd in seeds]))
+               keep: list[int] | None = None, fast_noise: bool = False,
+               noise: torch.Tensor | None = None) -> np.ndarray:
+        B = len(codes)
+        if noise is None:
+            noise = self.noise(B, seeds, fast_noise)
         keep_t = torch.tensor(keep if keep is not None else [self.K] * B)
         x0 = sample(self.tok.denoiser, torch.tensor(codes), keep_t, steps, noise, self.tok.cfg.knots)
         return to_uint8(x0)
+
+    def noise(self, count: int, seeds: list[int] | None = None, fast_noise: bool = False) -> torch.Tensor:
+        """Initial noise [count, 3, s, s]: each image's from its seed (as the runtime draws it), or with
+        `fast_noise` (or no seeds) from torch's generator."""
+        s = self.tok.cfg.image_size
+        if fast_noise or seeds is None:
+            return torch.randn(count, 3, s, s)
+        return torch.from_numpy(np.stack([noise_generator(sd).normals((3, s, s)) for sd in seeds]))
 
     # ------------------------------------------------------------ sequences
     def prompt_ids(self, turns: list[tuple[str, list]], codes_of) -> list[int]:
@@ -164,27 +171,36 @@ class Pipeline:
 
     # ------------------------------------------------------------ tasks
     def generate(self, prompts: list[str], sp: Sampling, seeds: list[int], fast_noise: bool = False,
-                 rerank: ImageRerank = ImageRerank(), per_request: int = 1):
+                 rerank: ImageRerank = ImageRerank(), per_request: int = 1, captioned: bool = False):
         """Images for prompts. With `rerank.candidates` > 0, each image's own codes (sampled as `sp` says, from
         its seed) and that many sampled at `rerank.temperature` (candidate j from candidate_seed(seed, j), j from
         1), and of the distinct ones the best by best_images_for, as the runtime does
         (inference/runtime/image-rerank.ts); each `per_request` consecutive images (one prompt) are one request,
-        whose images avoid each other's."""
+        whose images avoid each other's. `captioned`: the prompts are captions of the images to draw (a planned
+        edit's), also scored as such (ImageRerank.caption_weight)."""
         v = self.vocab
         cond = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(p) + [v.id("<assistant>"), v.id("<boi>")]
                 for p in prompts]
         uncond = [[v.id("<bos>"), v.id("<user>"), v.id("<assistant>"), v.id("<boi>")] for _ in prompts]
         codes = self.generate_image_codes(cond, uncond, sp, seeds)
+        noise = self.noise(len(prompts), seeds, fast_noise)
         candidates = rerank.candidates
-        if candidates > 0:
-            cs = Sampling(rerank.temperature, sp.top_k, sp.top_p, sp.guidance, sp.steps)
-            rep = lambda rows: [r for r in rows for _ in range(candidates)]  # noqa: E731
-            sampled = self.generate_image_codes(rep(cond), rep(uncond), cs,
-                                                [candidate_seed(s, j) for s in seeds for j in range(1, candidates + 1)])
-            pools = [[c] + sampled[i * candidates:(i + 1) * candidates] for i, c in enumerate(codes)]
-            codes = [c for r in range(0, len(prompts), per_request)
-                     for c in self.best_images_for(prompts[r], pools[r:r + per_request], rerank.forward_weight)]
-        return codes, self.decode(codes, sp.steps, seeds, fast_noise=fast_noise)
+        if candidates == 0:
+            return codes, self.decode(codes, sp.steps, noise=noise)
+        cs = Sampling(rerank.temperature, sp.top_k, sp.top_p, sp.guidance, sp.steps)
+        rep = lambda rows: [r for r in rows for _ in range(candidates)]  # noqa: E731
+        sampled = self.generate_image_codes(rep(cond), rep(uncond), cs,
+                                            [candidate_seed(s, j) for s in seeds for j in range(1, candidates + 1)])
+        pools = [[c] + sampled[i * candidates:(i + 1) * candidates] for i, c in enumerate(codes)]
+        chosen, imgs = [], []
+        for r in range(0, len(prompts), per_request):
+            c, im = self.best_images_for(prompts[r], pools[r:r + per_request], rerank, captioned,
+                                         noise[r:r + per_request], sp.steps)
+            chosen += c
+            imgs += list(im) if im is not None else []
+        if not rerank.round_trip:
+            return chosen, self.decode(chosen, sp.steps, noise=noise)
+        return chosen, np.stack(imgs)
 
     def plans(self, prompts: list[str]) -> list[str]:
         """Greedy layouts for text-to-image prompts (`where can you draw <prompt>`): the first half of a planned
@@ -214,25 +230,41 @@ class Pipeline:
         rows = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(q) + [v.id("<assistant>")] for q in questions]
         return [v.decode_text(o) for o in self.generate_text(rows)]
 
-    def best_images_for(self, prompt: str, pools: list[list[list[int]]], forward_weight: float = 0.0) -> list[list[int]]:
+    def best_images_for(self, prompt: str, pools: list[list[list[int]]], rerank: ImageRerank = ImageRerank(),
+                        captioned: bool = False, noise: torch.Tensor | None = None,
+                        steps: int = 1) -> tuple[list[list[int]], np.ndarray | None]:
         """One request's images, in order: each the first of its distinct candidates with the highest
-        log p(prompt <end> | image, PROMPT_INSTRUCTION) + forward_weight * log p(image | prompt) that no earlier
-        image took (else its best)."""
+        log p(prompt <end> | image, PROMPT_INSTRUCTION) + forward_weight * log p(image | prompt)
+        (+ caption_weight * log p(prompt <end> | image, CAPTION_INSTRUCTION) when `captioned`) that no earlier
+        image took (else its best). With rerank.round_trip, every distinct candidate is decoded (steps, from its
+        image's noise) and the scores are of the codes its image encodes back to; the chosen candidates' images
+        are returned too (else None)."""
         distinct = [[list(t) for t in dict.fromkeys(tuple(c) for c in pool)] for pool in pools]
         flat = [c for d in distinct for c in d]
-        scores = self.prompt_log_likelihood(flat, prompt)  # every candidate of the request in one pass
-        if forward_weight:
-            fwd = self.image_log_likelihood(prompt, flat)
-            scores = [a + forward_weight * b for a, b in zip(scores, fwd)]
+        decoded = None
+        scored = flat
+        if rerank.round_trip:
+            assert noise is not None, "round trip decodes each candidate from its image's noise"
+            owner = torch.tensor([i for i, d in enumerate(distinct) for _ in d])
+            decoded = self.decode(flat, steps, noise=noise[owner])
+            scored = self.encode(list(decoded))
+        scores = self.prompt_log_likelihood(scored, prompt)  # every candidate of the request in one pass
+        if captioned and rerank.caption_weight:
+            cap = self.prompt_log_likelihood(scored, prompt, CAPTION_INSTRUCTION)
+            scores = [a + rerank.caption_weight * b for a, b in zip(scores, cap)]
+        if rerank.forward_weight:
+            fwd = self.image_log_likelihood(prompt, scored)
+            scores = [a + rerank.forward_weight * b for a, b in zip(scores, fwd)]
         taken: set[tuple[int, ...]] = set()
-        out, at = [], 0
+        out, picked, at = [], [], 0
         for d in distinct:
             order = sorted(range(len(d)), key=lambda i: (-scores[at + i], i))
-            at += len(d)
             pick = next((i for i in order if tuple(d[i]) not in taken), order[0])
             taken.add(tuple(d[pick]))
             out.append(d[pick])
-        return out
+            picked.append(at + pick)
+            at += len(d)
+        return out, None if decoded is None else decoded[picked]
 
     def image_log_likelihood(self, prompt: str, img_codes: list[list[int]]) -> list[float]:
         """log p(codes | prompt) of each image under one text-to-image prompt (as code_log_likelihood)."""
@@ -241,13 +273,14 @@ class Pipeline:
                                 self.vocab.size)
 
     @torch.no_grad()
-    def prompt_log_likelihood(self, img_codes: list[list[int]], prompt: str) -> list[float]:
+    def prompt_log_likelihood(self, img_codes: list[list[int]], prompt: str,
+                              instruction: str = PROMPT_INSTRUCTION) -> list[float]:
         """log p(prompt <end> | image) for each image, asked with PROMPT_INSTRUCTION (the inverse of
-        text-to-image): one forward pass over the whole rows, each answer token by the log-softmax over the
-        text ids [0, text_size), as the runtime's llmScore does."""
+        text-to-image; a plan may also be asked as a caption): one forward pass over the whole rows, each answer
+        token by the log-softmax over the text ids [0, text_size), as the runtime's llmScore does."""
         v = self.vocab
         answer = v.encode_text(prompt) + [v.id("<end>")]
-        rows = [r + answer for r in self._question_rows(img_codes, [PROMPT_INSTRUCTION] * len(img_codes))]
+        rows = [r + answer for r in self._question_rows(img_codes, [instruction] * len(img_codes))]
         return self._score_last(rows, len(answer), 0, v.text_size)
 
     def _score_last(self, rows: list[list[int]], n: int, lo: int, hi: int) -> list[float]:

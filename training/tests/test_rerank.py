@@ -77,3 +77,34 @@ def test_images_of_one_request_avoid_each_others_choice():
     together = pipe.generate([prompt] * 3, sp, seeds, rerank=ImageRerank(4, 1.0), per_request=3)[0]
     assert together[0] == apart[0]  # the first image is unaffected
     assert len({tuple(c) for c in together}) == 3
+
+
+def test_round_trip_scores_what_each_candidate_image_encodes_back_to():
+    tok, llm, vocab, _, _ = random_run(PRESETS["tiny"])
+    pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
+    plan, seed, n = "a red circle at the top left", 17, 5
+    sp = Sampling(steps=1)
+    rerank = ImageRerank(n, 1.0, forward_weight=0.5, round_trip=True, caption_weight=0.7)
+    cond = [[vocab.id("<bos>"), vocab.id("<user>")] + vocab.encode_text(plan)
+            + [vocab.id("<assistant>"), vocab.id("<boi>")]]
+    own = pipe.generate_image_codes(cond, [[vocab.id("<bos>"), vocab.id("<user>"), vocab.id("<assistant>"),
+                                            vocab.id("<boi>")]], sp, [seed])
+    sampled = pipe.generate_image_codes(cond * n, None, Sampling(temperature=1.0),
+                                        [candidate_seed(seed, j) for j in range(1, n + 1)])
+    distinct = [list(t) for t in dict.fromkeys(tuple(c) for c in own + sampled)]
+    assert len(distinct) > 1
+    noise = pipe.noise(1, [seed])
+    imgs = pipe.decode(distinct, 1, noise=noise.expand(len(distinct), -1, -1, -1))
+    back = pipe.encode(list(imgs))
+    assert back != distinct  # random weights: the round trip changes the codes that are scored
+    score = [a + 0.7 * b + 0.5 * c for a, b, c in zip(
+        pipe.prompt_log_likelihood(back, plan), pipe.prompt_log_likelihood(back, plan, CAPTION_INSTRUCTION),
+        pipe.image_log_likelihood(plan, back))]
+    best = max(range(len(distinct)), key=lambda i: (score[i], -i))
+    chosen, out = pipe.generate([plan], sp, [seed], rerank=rerank, captioned=True)
+    assert chosen == [distinct[best]]
+    assert (out[0] == imgs[best]).all()  # the result is the chosen candidate's image, not decoded again
+    # not a caption (a text-to-image prompt or plan): no caption term
+    plain = [a + 0.5 * c for a, c in zip(pipe.prompt_log_likelihood(back, plan), pipe.image_log_likelihood(plan, back))]
+    want = max(range(len(distinct)), key=lambda i: (plain[i], -i))
+    assert pipe.generate([plan], sp, [seed], rerank=rerank)[0] == [distinct[want]]

@@ -2,7 +2,8 @@
  * Images by self-reranking (image-rerank.ts) on the tiny random package with generation.image_candidates
  * set: the result is one of the image's candidates, each candidate is the stream a plain request with the
  * candidate's seed and temperature would sample, and edits are not reranked. Exact choice against the
- * PyTorch reference: golden-training.test.ts (bundled model).
+ * PyTorch reference: golden-training.test.ts (bundled model). With generation.image_candidate_round_trip,
+ * every distinct candidate is decoded and encoded back, and the result is the chosen candidate's image.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,9 @@ const source = fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url)
 const CANDIDATES = 5;
 const TEMPERATURE = 1.3;
 let temp: string;
+let roundTripDir: string;
 let reranking: DdtRuntime;
+let roundTrip: DdtRuntime;
 let plain: DdtRuntime;
 
 beforeAll(async () => {
@@ -29,12 +32,21 @@ beforeAll(async () => {
   manifest.generation.image_candidate_forward_weight = 0.5;
   manifest.prompting.prompt_instruction = 'describe the image';
   await writeFile(join(temp, 'manifest.json'), JSON.stringify(manifest));
+  roundTripDir = await mkdtemp(join(tmpdir(), 'ddt-rerank-round-trip-'));
+  await cp(temp, roundTripDir, { recursive: true });
+  manifest.generation.image_candidate_round_trip = true;
+  await writeFile(join(roundTripDir, 'manifest.json'), JSON.stringify(manifest));
   const opts = { executionProvider: 'cpu' as const, maxBatch: 4 };
-  [reranking, plain] = await Promise.all([loadModelPackage(temp, opts), loadModelPackage(source, opts)]);
+  [reranking, roundTrip, plain] = await Promise.all([
+    loadModelPackage(temp, opts),
+    loadModelPackage(roundTripDir, opts),
+    loadModelPackage(source, opts),
+  ]);
 });
 afterAll(async () => {
-  await Promise.all([reranking?.close(), plain?.close()]);
+  await Promise.all([reranking?.close(), roundTrip?.close(), plain?.close()]);
   await rm(temp, { recursive: true, force: true });
+  await rm(roundTripDir, { recursive: true, force: true });
 });
 
 describe('images by self-reranking (tiny random package)', () => {
@@ -75,6 +87,35 @@ describe('images by self-reranking (tiny random package)', () => {
     // the first image is what a one-image request with that seed gets
     const [first] = await reranking.generate('two blue squares', 1, p, ctx());
     expect(first!.tokens).toEqual(a[0]!.tokens);
+  });
+
+  it('with a round trip, decodes and encodes back every distinct candidate and returns the chosen one', async () => {
+    const p = params({ seed: 13n, temperature: 0, steps: 2 });
+    const before = { ...roundTrip.counters };
+    const [got] = await roundTrip.generate('a red circle', 1, p, ctx());
+    const [own] = await plain.generate('a red circle', 1, p, ctx());
+    const candidates = await Promise.all(
+      Array.from({ length: CANDIDATES }, (_, j) =>
+        plain.generate(
+          'a red circle',
+          1,
+          params({ ...p, seed: seedForCandidate(13n, j + 1), temperature: TEMPERATURE }),
+          ctx(),
+        ),
+      ),
+    );
+    const pool = [own!.tokens, ...candidates.map(([c]) => c!.tokens)];
+    const distinct = new Set(pool.map((t) => t.join(','))).size;
+    expect(pool).toContainEqual(got!.tokens);
+    const after = roundTrip.counters;
+    // one decode of all candidates (2 steps), their encodes, one scoring pass; no second decode
+    expect(after.denoiseRows - before.denoiseRows).toBe(2 * distinct);
+    expect(after.encodeCalls).toBeGreaterThan(before.encodeCalls);
+    expect(after.llmScoreCalls - before.llmScoreCalls).toBe(1);
+    // the image is the chosen candidate decoded from the image's own noise
+    const decoded = await roundTrip.decode(got!.tokens, got!.tokens.length, p, ctx());
+    const diff = got!.image.data.reduce((m, v, i) => Math.max(m, Math.abs(v - decoded.data[i]!)), 0);
+    expect(diff).toBeLessThanOrEqual(1);
   });
 
   it('leaves edits alone', async () => {
