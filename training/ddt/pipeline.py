@@ -276,8 +276,9 @@ class Pipeline:
     def prompt_log_likelihood(self, img_codes: list[list[int]], prompt: str,
                               instruction: str = PROMPT_INSTRUCTION) -> list[float]:
         """log p(prompt <end> | image) for each image, asked with PROMPT_INSTRUCTION (the inverse of
-        text-to-image; a plan may also be asked as a caption): one forward pass over the whole rows, each answer
-        token by the log-softmax over the text ids [0, text_size), as the runtime's llmScore does."""
+        text-to-image; an edit's caption may also be asked with CAPTION_INSTRUCTION): one forward pass over the
+        whole rows, each answer token by the log-softmax over the text ids [0, text_size), as the runtime's
+        llmScore does."""
         v = self.vocab
         answer = v.encode_text(prompt) + [v.id("<end>")]
         rows = [r + answer for r in self._question_rows(img_codes, [instruction] * len(img_codes))]
