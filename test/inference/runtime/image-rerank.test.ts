@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SamplingParams } from '../../../inference/runtime/api.js';
 import { type DdtRuntime, loadModelPackage } from '../../../inference/runtime/index.js';
 import { seedForCandidate } from '../../../inference/runtime/rng.js';
 import { ctx, params, patternImage } from './helpers.js';
@@ -49,6 +50,20 @@ afterAll(async () => {
   await rm(roundTripDir, { recursive: true, force: true });
 });
 
+/**
+ * What a reranked one-image request chooses from: the tokens of a plain request with its seed, then those of
+ * a plain request per candidate (the candidate's seed, at the candidate temperature).
+ */
+async function candidatePool(prompt: string, p: SamplingParams): Promise<number[][]> {
+  const seeds = [p.seed, ...Array.from({ length: CANDIDATES }, (_, j) => seedForCandidate(p.seed, j + 1))];
+  const runs = await Promise.all(
+    seeds.map((seed, j) =>
+      plain.generate(prompt, 1, { ...p, seed, temperature: j === 0 ? p.temperature : TEMPERATURE }, ctx()),
+    ),
+  );
+  return runs.map(([g]) => g!.tokens);
+}
+
 describe('images by self-reranking (tiny random package)', () => {
   it('picks each image among its own tokens and its candidates, scoring them in one pass', async () => {
     let changed = 0;
@@ -57,21 +72,11 @@ describe('images by self-reranking (tiny random package)', () => {
       const scoresBefore = reranking.counters.llmScoreCalls;
       const [got] = await reranking.generate('a red circle', 1, p, ctx());
       expect(reranking.counters.llmScoreCalls - scoresBefore).toBe(1);
-      const [own] = await plain.generate('a red circle', 1, p, ctx());
-      const candidates = await Promise.all(
-        Array.from({ length: CANDIDATES }, (_, j) =>
-          plain.generate(
-            'a red circle',
-            1,
-            params({ seed: seedForCandidate(seed, j + 1), temperature: TEMPERATURE }),
-            ctx(),
-          ),
-        ),
-      );
-      const pool = [own!.tokens, ...candidates.map(([c]) => c!.tokens)];
+      const pool = await candidatePool('a red circle', p);
+      const own = pool[0]!;
       expect(pool).toContainEqual(got!.tokens);
       expect(got!.seed).toBe(seed); // the image keeps its seed (its decoder noise)
-      if (got!.tokens.join() !== own!.tokens.join()) changed++;
+      if (got!.tokens.join() !== own.join()) changed++;
     }
     // random weights: some candidate beats the greedy tokens somewhere, or reranking did nothing
     expect(changed).toBeGreaterThan(0);
@@ -93,18 +98,7 @@ describe('images by self-reranking (tiny random package)', () => {
     const p = params({ seed: 13n, temperature: 0, steps: 2 });
     const before = { ...roundTrip.counters };
     const [got] = await roundTrip.generate('a red circle', 1, p, ctx());
-    const [own] = await plain.generate('a red circle', 1, p, ctx());
-    const candidates = await Promise.all(
-      Array.from({ length: CANDIDATES }, (_, j) =>
-        plain.generate(
-          'a red circle',
-          1,
-          params({ ...p, seed: seedForCandidate(13n, j + 1), temperature: TEMPERATURE }),
-          ctx(),
-        ),
-      ),
-    );
-    const pool = [own!.tokens, ...candidates.map(([c]) => c!.tokens)];
+    const pool = await candidatePool('a red circle', p);
     const distinct = new Set(pool.map((t) => t.join(','))).size;
     expect(pool).toContainEqual(got!.tokens);
     const after = roundTrip.counters;
