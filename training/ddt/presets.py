@@ -107,7 +107,7 @@ PRESETS = {
     # both: 0.473 against 0.467, because the drawing gains fall mostly on scenes whose rewrite is wrong anyway
     # (the rewrite is right for 0.593); not worth a decode and an encode per candidate yet.
     # Answers read off captions and the edit rewrite (session 16, cooldowns small-ed2 / small-tx / small-tx2 to
-    # step 76976, bundled; training weights in the model card): from the TRUE caption the lookups count / colour /
+    # step 76976, bundled; their mixes in the model card): from the TRUE caption the lookups count / colour /
     # shape / where / exists went 0.917 / 0.897 / 0.940 / 0.833 / 0.910 -> 0.940 / 0.927 / 0.983 / 0.900 / 0.963
     # (n = 300) and the rewrite 0.60 -> 0.707; answers from the caption and from the image combined by summed
     # log-probabilities did not help (where 0.833). Same settings as above, no new generation fields.
