@@ -129,7 +129,7 @@ def image_rerank(req) -> ImageRerank:
     """The package's image reranking, as the bench sends it (generation.image_candidate_*)."""
     return ImageRerank(int(req.get("image_candidates", 0)), float(req.get("image_temperature", 0.7)),
                        float(req.get("image_forward_weight", 0.0)), bool(req.get("image_round_trip", False)),
-                       float(req.get("image_caption_weight", 0.0)))
+                       float(req.get("image_caption_weight", 0.0)), req.get("image_edit_round_trip"))
 
 
 def caption_rerank(req) -> CaptionRerank:

@@ -12,6 +12,17 @@ from pathlib import Path
 FLOORS = json.loads((Path(__file__).parent / "floors.json").read_text())
 
 
+def round_trip_words(ev: dict) -> str:
+    """How the package's round trip applies: to every image, or to planned edits' alone."""
+    every, edits = ev.get("image_candidate_round_trip"), ev.get("edit_image_candidate_round_trip")
+    edits = every if edits is None else edits
+    if not (every or edits):
+        return ""
+    scope = "every candidate" if every and edits else "every candidate of an edit" if edits else (
+        "every candidate but an edit's")
+    return f"; {scope} decoded and scored by the codes its image encodes back to"
+
+
 def caption_method(ev: dict) -> str:
     """How eval.json's captions were made (Pipeline.caption): greedy, reranked, refined."""
     if not ev.get("caption_candidates"):
@@ -83,8 +94,7 @@ def build(out: Path, hardware: str, notes: str) -> str:
                       if ev.get("image_candidate_forward_weight") else "")
                    + (f"; for edits + {ev['image_candidate_caption_weight']} log p(caption | image) asked as its caption"
                       if ev.get("image_candidate_caption_weight") else "")
-                   + ("; every candidate decoded and scored by the codes its image encodes back to"
-                      if ev.get("image_candidate_round_trip") else "") + ")"
+                   + round_trip_words(ev) + ")"
                    if ev.get("image_candidates") else "")
             if ev.get("plan"):
                 how += (", drawn from the model's own plan of each prompt (a layout: every object with its cell, "

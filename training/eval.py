@@ -241,6 +241,8 @@ def main() -> None:
     ap.add_argument("--image-forward-weight", type=float, default=None, help="default: the preset's")
     ap.add_argument("--image-round-trip", choices=("preset", "on", "off"), default="preset",
                     help="candidates scored by what their decoded image encodes back to (default: the preset's)")
+    ap.add_argument("--edit-round-trip", choices=("preset", "on", "off", "same"), default="preset",
+                    help="the round trip for planned edits alone (same: as --image-round-trip; default: the preset's)")
     ap.add_argument("--image-caption-weight", type=float, default=None,
                     help="weight of log p(caption | image) asked as a caption, for planned edits (default: the preset's)")
     ap.add_argument("--plan", choices=("preset", "on", "off"), default="preset",
@@ -275,7 +277,9 @@ def main() -> None:
     rerank = ImageRerank(given(args.image_candidates, pr.candidates), given(args.image_temperature, pr.temperature),
                          given(args.image_forward_weight, pr.forward_weight),
                          pr.round_trip if args.image_round_trip == "preset" else args.image_round_trip == "on",
-                         given(args.image_caption_weight, pr.caption_weight))
+                         given(args.image_caption_weight, pr.caption_weight),
+                         pr.edit_round_trip if args.edit_round_trip == "preset" else {"on": True, "off": False}.get(
+                             args.edit_round_trip))
     res.update(image_rerank_fields(rerank))
     cr = preset.caption_rerank
     caption_rerank = replace(cr, candidates=given(args.caption_candidates, cr.candidates),

@@ -246,7 +246,8 @@ def image_rerank_fields(rerank: ImageRerank) -> dict:
     """The manifest's generation.image_candidate* fields (also eval.json's)."""
     return {"image_candidates": rerank.candidates, "image_candidate_temperature": rerank.temperature,
             "image_candidate_forward_weight": rerank.forward_weight,
-            "image_candidate_round_trip": rerank.round_trip, "image_candidate_caption_weight": rerank.caption_weight}
+            "image_candidate_round_trip": rerank.round_trip, "image_candidate_caption_weight": rerank.caption_weight,
+            "edit_image_candidate_round_trip": rerank.edit_round_trip}
 
 
 def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: int = 2,

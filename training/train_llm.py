@@ -20,7 +20,7 @@ from ddt.common import (
     Logger, decay_factor, decay_start, load_checkpoint, pick_device, save_checkpoint, setup_torch, warmup,
 )
 from ddt.grow import deepen
-from ddt.language import QUESTION_FAMILIES
+from ddt.language import EDIT_KINDS, QUESTION_FAMILIES
 from ddt.llm import make_llm
 from ddt.llm_batches import SceneCodes, length_buckets
 from ddt.presets import PRESETS
@@ -71,6 +71,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--mix", default="", help="task weights to change, e.g. 'vqa=0.3,edit=0.1'")
+    ap.add_argument("--edit-kinds", default="", help="edit kind weights to change (default 1 each), e.g. 'move=2'")
     ap.add_argument("--vqa-families", default="", help="VQA family weights to change (default 1 each), e.g. 'count=2'")
     ap.add_argument("--cooldown", type=int, default=0, metavar="N",
                     help="end with N steps whose learning rate falls from the schedule's value at their start "
@@ -121,8 +122,11 @@ def main() -> None:
     log = Logger(run / "llm_log.jsonl")
     base = TaskMix()
     mix = TaskMix(parse_weights(args.mix, tuple(EXAMPLES), base.tasks),
-                  parse_weights(args.vqa_families, QUESTION_FAMILIES, base.vqa_families))
-    log.log(step=step, mix=dict(mix.tasks), vqa_families=dict(mix.vqa_families), text_weight=args.text_weight,
+                  parse_weights(args.vqa_families, QUESTION_FAMILIES, base.vqa_families),
+                  parse_weights(args.edit_kinds, EDIT_KINDS, tuple((k, 1.0) for k in EDIT_KINDS)) if args.edit_kinds
+                  else None)
+    log.log(step=step, mix=dict(mix.tasks), vqa_families=dict(mix.vqa_families),
+            edit_kinds=dict(mix.edit_kinds or ()), text_weight=args.text_weight,
             device=str(device), workers=args.workers)
     codes = SceneCodes(tok, device=device)
     rng = random.Random(step * 104729 + 7)

@@ -87,6 +87,7 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
       image_forward_weight: manifest.generation.image_candidate_forward_weight,
       image_round_trip: manifest.generation.image_candidate_round_trip,
       image_caption_weight: manifest.generation.image_candidate_caption_weight,
+      image_edit_round_trip: manifest.generation.edit_image_candidate_round_trip,
     };
     const g = manifest.generation;
     // the package's caption settings (Pipeline.caption's CaptionRerank, training/bench_reference.py)

@@ -3,7 +3,7 @@ import { type GeneratedImage, type RgbImage, RuntimeError, type SamplingParams }
 import { type DecodeJob, renderImages, sampleImages } from './diffusion.js';
 import { pickImageCandidates, type RerankRows, type RoundTrip, rerankRows } from './image-rerank.js';
 import type { JobControl } from './job-control.js';
-import { sampleShape } from './manifest.js';
+import { type Manifest, sampleShape } from './manifest.js';
 import type { ModelParts } from './model-parts.js';
 import { imageToTensor, tensorToImage } from './pixels.js';
 import type { ProgressReporter } from './progress.js';
@@ -108,6 +108,18 @@ export interface ImageRows {
   prompt?: number[];
   /** The prompt is the model's caption of the image to draw (a planned Edit's; plans.ts). */
   captioned?: boolean;
+}
+
+/**
+ * Whether a request's candidates are scored by their round trip: planned Edits (captioned rows) may have their
+ * own setting, because scored by what their images show they gained where text-to-image plans lost (the
+ * bundled model's MODEL_CARD.md).
+ */
+function roundTripFor(m: Manifest, rows: ImageRows): boolean {
+  const g = m.generation;
+  return rows.captioned === true
+    ? (g.edit_image_candidate_round_trip ?? g.image_candidate_round_trip)
+    : g.image_candidate_round_trip;
 }
 
 /** How a request's candidates are scored, or null when its images are not reranked. */
@@ -217,7 +229,7 @@ export async function generateFromRows(
   if (rerank) {
     const perImage = codes.map((own, i) => [own, ...candidates.slice(i * N, (i + 1) * N).map(toCodes)]);
     // the round trip decodes every candidate with its image's noise: the chosen one's image is the result
-    const roundTrip: RoundTrip | undefined = m.generation.image_candidate_round_trip
+    const roundTrip: RoundTrip | undefined = roundTripFor(m, rows)
       ? async (list, imageOf) => {
           const images = await decodeImages(
             parts,

@@ -161,6 +161,8 @@ export const manifestSchema = z.object({
     image_candidate_forward_weight: z.number().nonnegative().default(0),
     /** Score each candidate by the codes its decoded image encodes back to (every distinct candidate decoded). */
     image_candidate_round_trip: z.boolean().default(false),
+    /** The round trip for images drawn from a caption (planned Edits) alone; null: as image_candidate_round_trip. */
+    edit_image_candidate_round_trip: z.boolean().nullable().default(null),
     /** Images drawn from a caption (planned Edits): weight of log p(caption | image) asked as its caption. */
     image_candidate_caption_weight: z.number().nonnegative().default(0),
   }),

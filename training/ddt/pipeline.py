@@ -198,7 +198,7 @@ class Pipeline:
                                          noise[r:r + per_request], sp.steps)
             chosen += c
             imgs += list(im) if im is not None else []
-        if not rerank.round_trip:
+        if not rerank.round_trip_for(captioned):
             return chosen, self.decode(chosen, sp.steps, noise=noise)
         return chosen, np.stack(imgs)
 
@@ -236,14 +236,14 @@ class Pipeline:
         """One request's images, in order: each the first of its distinct candidates with the highest
         log p(prompt <end> | image, PROMPT_INSTRUCTION) + forward_weight * log p(image | prompt)
         (+ caption_weight * log p(prompt <end> | image, CAPTION_INSTRUCTION) when `captioned`) that no earlier
-        image took (else its best). With rerank.round_trip, every distinct candidate is decoded (steps, from its
+        image took (else its best). With a round trip (rerank.round_trip_for(captioned)), every distinct candidate is decoded (steps, from its
         image's noise) and the scores are of the codes its image encodes back to; the chosen candidates' images
         are returned too (else None)."""
         distinct = [[list(t) for t in dict.fromkeys(tuple(c) for c in pool)] for pool in pools]
         flat = [c for d in distinct for c in d]
         decoded = None
         scored = flat
-        if rerank.round_trip:
+        if rerank.round_trip_for(captioned):
             assert noise is not None, "round trip decodes each candidate from its image's noise"
             owner = torch.tensor([i for i, d in enumerate(distinct) for _ in d])
             decoded = self.decode(flat, steps, noise=noise[owner])

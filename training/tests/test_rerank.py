@@ -3,6 +3,7 @@ candidate with the highest log p(codes | caption), and 0 candidates is the greed
 (Pipeline.generate): the distinct candidate codes with the highest log p(prompt | image)."""
 
 import random
+from dataclasses import replace
 
 import torch
 
@@ -108,3 +109,23 @@ def test_round_trip_scores_what_each_candidate_image_encodes_back_to():
     plain = [a + 0.5 * c for a, c in zip(pipe.prompt_log_likelihood(back, plan), pipe.image_log_likelihood(plan, back))]
     want = max(range(len(distinct)), key=lambda i: (plain[i], -i))
     assert pipe.generate([plan], sp, [seed], rerank=rerank)[0] == [distinct[want]]
+
+
+def test_edit_round_trip_applies_to_captioned_requests_alone():
+    assert [ImageRerank(edit_round_trip=e).round_trip_for(c) for e in (None, True, False) for c in (False, True)] == [
+        False, False, False, True, False, False]
+    assert [ImageRerank(round_trip=True, edit_round_trip=e).round_trip_for(True) for e in (None, True, False)] == [
+        True, True, False]
+    tok, llm, vocab, _, _ = random_run(PRESETS["tiny"])
+    pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
+    plan, sp = "a red circle at the top left", Sampling(steps=1)
+    both = ImageRerank(5, 1.0, forward_weight=0.5, round_trip=True, caption_weight=0.7)
+    edits = replace(both, round_trip=False, edit_round_trip=True)
+    none = replace(both, round_trip=False)
+    # a seed whose candidates the round trip ranks differently, so that the comparisons below tell them apart
+    seed = next(s for s in range(40) if pipe.generate([plan], sp, [s], rerank=both, captioned=True)[0]
+                != pipe.generate([plan], sp, [s], rerank=none, captioned=True)[0])
+    for captioned, same_as in ((True, both), (False, none)):
+        got = pipe.generate([plan], sp, [seed], rerank=edits, captioned=captioned)
+        want = pipe.generate([plan], sp, [seed], rerank=same_as, captioned=captioned)
+        assert got[0] == want[0] and (got[1] == want[1]).all()

@@ -98,6 +98,24 @@ def test_plans_come_from_held_in_prompts_and_edit_plans_caption_the_edited_scene
         assert after_caption != caption(scene)  # every edit changes the scene
 
 
+def test_caption_t2i_draws_busy_held_in_scenes_from_their_caption_or_writes_it():
+    from ddt.language import PROMPT_INSTRUCTION, caption
+    from ddt.tasks import held_out
+    from ddt.world import scene_key
+
+    rng, kinds = random.Random(5), set()
+    for _ in range(100):
+        (user, parts), (assistant, [out]) = EXAMPLES["caption_t2i"](rng, TaskMix())
+        scene = out if isinstance(out, tuple) else parts[0]
+        assert len(scene) in (3, 4) and not held_out(scene_key(scene))
+        if isinstance(out, tuple):
+            assert parts == [caption(scene)]
+        else:
+            assert parts == [scene, PROMPT_INSTRUCTION] and out == caption(scene)
+        kinds.add(isinstance(out, tuple))
+    assert kinds == {True, False}
+
+
 def test_caption_vqa_asks_after_the_scene_caption_and_answers_as_vqa_does():
     from ddt.language import caption, sample_question
     from ddt.tasks import example_caption_vqa, train_scene
@@ -109,3 +127,28 @@ def test_caption_vqa_asks_after_the_scene_caption_and_answers_as_vqa_does():
         question, want = sample_question(rng, scene, TaskMix().family(rng))
         assert (user, assistant) == ("user", "assistant")
         assert asked == f"{caption(scene)} {question}" and answer == want
+
+
+def test_edit_kinds_weights_the_edits_drawn_and_none_keeps_the_uniform_draws():
+    from ddt.language import EDIT_KINDS
+    from ddt.tasks import sample_any_edit, train_scene
+
+    scene = train_scene(random.Random(1), 2)
+    a, b = random.Random(9), random.Random(9)
+    uniform = tuple((k, 1.0) for k in EDIT_KINDS)
+    # None draws as rng.choice did (eval sets made with it stay the same); the weighted draw is another stream
+    assert [sample_any_edit(a, scene) for _ in range(20)] == [
+        sample_edit_by_choice(b, scene) for _ in range(20)]
+    only_moves = tuple((k, 1.0 if k == "move" else 0.0) for k in EDIT_KINDS)
+    rng = random.Random(4)
+    assert all(sample_any_edit(rng, scene, only_moves)[0].startswith("move") for _ in range(30))
+    assert {sample_any_edit(rng, scene, uniform)[0].split()[0] for _ in range(60)} == {"make", "remove", "add", "move"}
+
+
+def sample_edit_by_choice(rng: random.Random, scene):
+    from ddt.language import EDIT_KINDS, sample_edit
+
+    while True:
+        e = sample_edit(rng, scene, rng.choice(EDIT_KINDS))
+        if e is not None:
+            return e

@@ -23,6 +23,9 @@ let roundTripDir: string;
 let reranking: DdtRuntime;
 let roundTrip: DdtRuntime;
 let plain: DdtRuntime;
+let editRoundTrip: DdtRuntime;
+let editPlanned: DdtRuntime;
+const EDIT_PLAN = '{instruction} now what is in the image';
 
 beforeAll(async () => {
   temp = await mkdtemp(join(tmpdir(), 'ddt-rerank-'));
@@ -37,18 +40,41 @@ beforeAll(async () => {
   await cp(temp, roundTripDir, { recursive: true });
   manifest.generation.image_candidate_round_trip = true;
   await writeFile(join(roundTripDir, 'manifest.json'), JSON.stringify(manifest));
+  // planned Edits, with and without a round trip of their own (text-to-image keeps none)
+  manifest.generation.image_candidate_round_trip = false;
+  manifest.prompting.max_prompt_tokens = 16; // room for the edit plan question
+  manifest.prompting.edit_plan_template = EDIT_PLAN;
+  editPlannedDir = await copyWith(temp, manifest);
+  manifest.generation.edit_image_candidate_round_trip = true;
+  editRoundTripDir = await copyWith(temp, manifest);
   const opts = { executionProvider: 'cpu' as const, maxBatch: 4 };
-  [reranking, roundTrip, plain] = await Promise.all([
+  [reranking, roundTrip, plain, editPlanned, editRoundTrip] = await Promise.all([
     loadModelPackage(temp, opts),
     loadModelPackage(roundTripDir, opts),
     loadModelPackage(source, opts),
+    loadModelPackage(editPlannedDir, opts),
+    loadModelPackage(editRoundTripDir, opts),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([reranking?.close(), roundTrip?.close(), plain?.close()]);
-  await rm(temp, { recursive: true, force: true });
-  await rm(roundTripDir, { recursive: true, force: true });
+  await Promise.all([reranking, roundTrip, plain, editPlanned, editRoundTrip].map((rt) => rt?.close()));
+  await Promise.all(
+    [temp, roundTripDir, editPlannedDir, editRoundTripDir].map((d) =>
+      rm(d, { recursive: true, force: true }),
+    ),
+  );
 });
+
+let editPlannedDir: string;
+let editRoundTripDir: string;
+
+/** A copy of the package at `from` with this manifest. */
+async function copyWith(from: string, manifest: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ddt-rerank-edit-'));
+  await cp(from, dir, { recursive: true });
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
 
 /**
  * What a reranked one-image request chooses from: the tokens of a plain request with its seed, then those of
@@ -119,5 +145,40 @@ describe('images by self-reranking (tiny random package)', () => {
     const [want] = await plain.edit(patternImage(8, 2), 'make it blue', 1, p, ctx());
     expect(got!.tokens).toEqual(want!.tokens);
     expect(reranking.counters.llmScoreCalls).toBe(before);
+  });
+
+  it('with edit_image_candidate_round_trip, round-trips the candidates of planned edits and nothing else', async () => {
+    const image = patternImage(8, 3);
+    const instruction = 'make the red circle blue';
+    const p = params({ seed: 21n, steps: 2 });
+    const counted = async (rt: DdtRuntime, run: () => Promise<unknown>) => {
+      const before = { ...rt.counters };
+      await run();
+      return {
+        encodes: rt.counters.encodeCalls - before.encodeCalls,
+        rows: rt.counters.denoiseRows - before.denoiseRows,
+      };
+    };
+    let edited: Awaited<ReturnType<DdtRuntime['edit']>> = [];
+    const withTrip = await counted(editRoundTrip, async () => {
+      edited = await editRoundTrip.edit(image, instruction, 1, p, ctx());
+    });
+    expect(edited[0]!.plan).toBeDefined(); // this random model writes a plan here: else nothing is drawn from one
+    const without = await counted(editPlanned, () => editPlanned.edit(image, instruction, 1, p, ctx()));
+    // the source image's encode, then (with the round trip) every candidate's decode and encode
+    expect(without).toEqual({ encodes: 1, rows: 2 });
+    expect(withTrip.encodes).toBeGreaterThan(1);
+    expect(withTrip.rows).toBeGreaterThan(2);
+    const decoded = await editRoundTrip.decode(edited[0]!.tokens, edited[0]!.tokens.length, p, ctx());
+    const diff = edited[0]!.image.data.reduce((m, v, i) => Math.max(m, Math.abs(v - decoded.data[i]!)), 0);
+    expect(diff).toBeLessThanOrEqual(1);
+    // text-to-image is reranked as before, without a round trip
+    const [a] = await editRoundTrip.generate('a red circle', 1, p, ctx());
+    const [b] = await reranking.generate('a red circle', 1, p, ctx());
+    expect(a!.tokens).toEqual(b!.tokens);
+    expect(await counted(editRoundTrip, () => editRoundTrip.generate('a red circle', 1, p, ctx()))).toEqual({
+      encodes: 0,
+      rows: 2,
+    });
   });
 });
