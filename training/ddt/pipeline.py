@@ -236,9 +236,9 @@ class Pipeline:
         """One request's images, in order: each the first of its distinct candidates with the highest
         log p(prompt <end> | image, PROMPT_INSTRUCTION) + forward_weight * log p(image | prompt)
         (+ caption_weight * log p(prompt <end> | image, CAPTION_INSTRUCTION) when `captioned`) that no earlier
-        image took (else its best). With a round trip (rerank.round_trip_for(captioned)), every distinct candidate is decoded (steps, from its
-        image's noise) and the scores are of the codes its image encodes back to; the chosen candidates' images
-        are returned too (else None)."""
+        image took (else its best). With a round trip (rerank.round_trip_for(captioned)), every distinct
+        candidate is decoded (steps, from its image's noise) and the scores are of the codes its image encodes
+        back to; the chosen candidates' images are returned too (else None)."""
         distinct = [[list(t) for t in dict.fromkeys(tuple(c) for c in pool)] for pool in pools]
         flat = [c for d in distinct for c in d]
         decoded = None

@@ -121,7 +121,8 @@ PRESETS = {
     # against 0.918 (two objects 0.727), and one flag covered both, so it stayed off. Session 17: the round trip
     # and the caption term for planned edits alone (ImageRerank.edit_round_trip; manifest
     # generation.edit_image_candidate_round_trip), text-to-image as before; with busy scenes drawn from their
-    # captions trained (cooldown small-dr, step 79476, bundled): held-out edits 0.620, VQA where 0.920.
+    # captions trained (cooldowns small-dr and small-dr2, step 81476, bundled; their mixes in the model card):
+    # held-out edits 0.607, VQA where 0.913, captions 0.947, text-to-image 0.944.
     "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1, guidance_scale=1.0,
                     caption_rerank=CaptionRerank(15, 1.0, 0.5, 4, caption_phrase_classes()),
                     image_rerank=ImageRerank(15, temperature=0.7, forward_weight=0.5, caption_weight=1.0,
