@@ -1,9 +1,10 @@
 /**
  * Images by self-reranking (image-rerank.ts) on the tiny random package with generation.image_candidates
  * set: the result is one of the image's candidates, each candidate is the stream a plain request with the
- * candidate's seed and temperature would sample, and edits are not reranked. Exact choice against the
+ * candidate's seed and temperature would sample, and unplanned edits are not reranked. Exact choice against the
  * PyTorch reference: golden-training.test.ts (bundled model). With generation.image_candidate_round_trip,
- * every distinct candidate is decoded and encoded back, and the result is the chosen candidate's image.
+ * every distinct candidate is decoded and encoded back, and the result is the chosen candidate's image; with
+ * generation.edit_image_candidate_round_trip, only planned Edits are round-tripped.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,8 @@ let roundTrip: DdtRuntime;
 let plain: DdtRuntime;
 let editRoundTrip: DdtRuntime;
 let editPlanned: DdtRuntime;
+let editPlannedDir: string;
+let editRoundTripDir: string;
 const EDIT_PLAN = '{instruction} now what is in the image';
 
 beforeAll(async () => {
@@ -64,9 +67,6 @@ afterAll(async () => {
     ),
   );
 });
-
-let editPlannedDir: string;
-let editRoundTripDir: string;
 
 /** A copy of the package at `from` with this manifest. */
 async function copyWith(from: string, manifest: unknown): Promise<string> {
