@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../inference/runtime/api.js';
 import { type DdtRuntime, loadModelPackage, readManifest } from '../../../inference/runtime/index.js';
-import { ctx, patternImage } from './helpers.js';
+import { ctx, maxPixelDiff, patternImage } from './helpers.js';
 
 const PACKAGES = [
   fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url)),
@@ -61,7 +61,7 @@ describe.each(
     expect(rt.counters.llmJoins - joinsBefore).toBeGreaterThanOrEqual(1);
     expect(rt.counters.llmJoins - joinsBefore).toBeLessThanOrEqual(streams);
     expect(joined[0]!.tokens).toEqual(alone[0]!.tokens);
-    const diff = Math.max(...alone[0]!.image.data.map((v, i) => Math.abs(v - joined[0]!.image.data[i]!)));
+    const diff = maxPixelDiff(alone[0]!.image, joined[0]!.image);
     expect(diff).toBeLessThanOrEqual(1);
   });
 

@@ -21,3 +21,8 @@ export function ctx(extra: Partial<JobContext> = {}): JobContext {
 export function params(extra: Partial<SamplingParams> = {}): SamplingParams {
   return { seed: 7n, guidanceScale: 3, temperature: 1, topK: 0, topP: 1, steps: 3, ...extra };
 }
+
+/** The largest difference of one channel value between two images of the same size. */
+export function maxPixelDiff(a: RgbImage, b: RgbImage): number {
+  return a.data.reduce((m, v, i) => Math.max(m, Math.abs(v - b.data[i]!)), 0);
+}

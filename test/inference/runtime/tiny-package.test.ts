@@ -10,7 +10,7 @@ import {
   type ProgressEvent,
   RuntimeError,
 } from '../../../inference/runtime/index.js';
-import { ctx, params, patternImage, solidImage } from './helpers.js';
+import { ctx, maxPixelDiff, params, patternImage, solidImage } from './helpers.js';
 
 const dir = fileURLToPath(new URL('./fixtures/tiny-package', import.meta.url));
 let rt: DdtRuntime;
@@ -81,7 +81,7 @@ describe('tiny package through real workers', () => {
       rt.generate('two blue square', 1, params({ seed: 2n }), ctx()),
     ]);
     expect(batched![0]!.tokens).toEqual(alone[0]!.tokens);
-    const diff = Math.max(...alone[0]!.image.data.map((v, i) => Math.abs(v - batched![0]!.image.data[i]!)));
+    const diff = maxPixelDiff(alone[0]!.image, batched![0]!.image);
     expect(diff).toBeLessThanOrEqual(1);
   });
 
@@ -101,9 +101,7 @@ describe('tiny package through real workers', () => {
     expect(rt.counters.llmCalls - before).toBe(8); // one batch: prefill + 7 steps
     burst.forEach((images, i) => {
       expect(images[0]!.tokens).toEqual(alone[i]![0]!.tokens);
-      const diff = Math.max(
-        ...alone[i]![0]!.image.data.map((v, j) => Math.abs(v - images[0]!.image.data[j]!)),
-      );
+      const diff = maxPixelDiff(alone[i]![0]!.image, images[0]!.image);
       expect(diff).toBeLessThanOrEqual(1);
     });
     expect(burst[0]![0]!.tokens).not.toEqual(burst[2]![0]!.tokens); // same prompt, other seed: rows diverge
