@@ -77,7 +77,10 @@ def build(out: Path, hardware: str, notes: str) -> str:
         f"- Hardware: {hardware}.",
         f"- Tokenizer: {tr['tokenizer_steps']} steps, {fmt_minutes(tr['tokenizer_seconds'])}; "
         f"LLM: {tr['llm_steps']} steps, {fmt_minutes(tr['llm_seconds'])} (compute time, single process).",
-        "- Reproduce from scratch: `bash training/retrain.sh` (see the README for time and presets).",
+        "- Reproduce from scratch: `bash training/retrain.sh`. For a preset with a recipe "
+        "(`training/recipes/<preset>.json`) it replays the recorded training phases in order (`training/replay.py`; "
+        "`--plan` lists them with the time left), then exports, evaluates and writes this card; the README gives "
+        "the time and how the replay differs from the sessions.",
         "",
         "## Measured quality (held-out compositions, classical detector)",
     ]

@@ -63,7 +63,7 @@ def rate_factor(step: int, schedule_total: int, decay_from: int | None, cooldown
     return schedule(decay_from, schedule_total) * decay_factor(step, decay_from, cooldown, 0.05)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="small")
     ap.add_argument("--run", required=True)
@@ -84,7 +84,17 @@ def main() -> None:
                     help="start a new run from a trained checkpoint of an LLM with fewer layers (ddt/grow.py)")
     ap.add_argument("--lr", type=float, default=None,
                     help="with --cooldown: the learning rate the cooldown starts from, instead of the schedule's")
-    args = ap.parse_args()
+    ap.add_argument("--schedule-steps", type=int, default=None, metavar="N",
+                    help="length of the main cosine schedule when it differs from --steps: past it the rate "
+                         "holds at the schedule's floor (the bundled LLM ran 22000 -> 50000 there)")
+    ap.add_argument("--stop-at", type=int, default=None, metavar="STEP",
+                    help="end this invocation at STEP, keeping the cooldown phase for a later resume (the "
+                         "bundled LLM changed its mixture inside two cooldowns; recipes/small.json)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     setup_torch(args.threads)
     device = pick_device(args.device)
     p = PRESETS[args.preset]
@@ -116,7 +126,7 @@ def main() -> None:
     decay_from = decay_start(ck, args.cooldown, step)
     # the main schedule's length; a resumed cooldown keeps the one it started from
     in_phase = ck is not None and decay_from is not None and ck.get("decay_from") == decay_from
-    schedule_total = ck.get("schedule_total", total) if in_phase else total
+    schedule_total = args.schedule_steps or (ck.get("schedule_total", total) if in_phase else total)
     if decay_from is not None:
         total = decay_from + args.cooldown  # the run ends when its cooldown does
     log = Logger(run / "llm_log.jsonl")
@@ -141,7 +151,8 @@ def main() -> None:
                         schedule_total=schedule_total)
 
     model.train()
-    while step < total and (time.time() - t_start) / 60 < args.minutes:
+    end = min(total, args.stop_at) if args.stop_at is not None else total
+    while step < end and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
         if args.lr is None:
             lr = p.llm_lr * warmup(step, warm_from) * rate_factor(step, schedule_total, decay_from, args.cooldown)

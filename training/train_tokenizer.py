@@ -46,7 +46,7 @@ def recalibrate_bn(model: DDTTokenizer, p, rng: random.Random, batches: int = 40
     bn.momentum = 0.01
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="small")
     ap.add_argument("--run", required=True)
@@ -62,7 +62,11 @@ def main() -> None:
                     help="multiply the learning rate (a later decay phase starts lower than the first)")
     ap.add_argument("--freeze-encoder", action="store_true",
                     help="fine-tune the decoder alone: the codes (and so the LLM's data) stay fixed")
-    args = ap.parse_args()
+    return ap
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     setup_torch(args.threads)
     p = PRESETS[args.preset]
     run = Path(args.run)
