@@ -9,8 +9,9 @@
  * Options:
  *   --smoke                 smoke sizes (not representative; structure only)
  *   --package DIR           model package (default models/shapes-ddt-small)
- *   --run DIR|random|none   training run for the PyTorch reference (default: training/runs/<preset> of the
- *                           package's manifest.training.preset when it exists; 'random' with --smoke)
+ *   --run DIR|random|none   training run for the PyTorch reference (default: training/checkpoints/<preset>, the
+ *                           bundled package's weights, else training/runs/<preset>, of the package's
+ *                           manifest.training.preset when it exists; 'random' with --smoke)
  *   --preset NAME           preset of the run (default: manifest.training.preset, or "tiny" with --run random)
  *   --python PATH           Python with torch (default $PYTHON_VENV/bin/python or .venv/bin/python)
  *   --max-batch N           runtime maxBatch of the in-process runtime (default 8, the server's default)
@@ -94,10 +95,13 @@ async function parseArgs(argv: string[]): Promise<Args> {
   const manifest = await readManifest(packageDir);
   const trainedPreset = (manifest.training as { preset?: string } | undefined)?.preset;
   let run = flags.run === undefined ? undefined : String(flags.run);
-  if (run === undefined) {
-    const trained = trainedPreset && join(REPO_ROOT, 'training', 'runs', trainedPreset);
-    if (smoke) run = 'random';
-    else if (trained && existsSync(join(trained, 'llm.pt'))) run = trained;
+  if (run === undefined && smoke) run = 'random';
+  else if (run === undefined && trainedPreset) {
+    // the export's slim checkpoints hold the bundled package's weights; a run directory may hold others
+    // (session 17: training/runs/small held an older step, and the token agreement came out 0)
+    run = ['checkpoints', 'runs']
+      .map((dir) => join(REPO_ROOT, 'training', dir, trainedPreset))
+      .find((dir) => existsSync(join(dir, 'llm.pt')));
   }
   if (run === 'none') run = undefined;
   if (run && run !== 'random') run = resolve(run);
