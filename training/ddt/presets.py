@@ -123,6 +123,8 @@ PRESETS = {
     # generation.edit_image_candidate_round_trip), text-to-image as before; with busy scenes drawn from their
     # captions trained (cooldowns small-dr and small-dr2, step 81476, bundled; their mixes in the model card):
     # held-out edits 0.607, VQA where 0.913, captions 0.947, text-to-image 0.944.
+    # Session 18: two more rewrite cooldowns (small-dr3, small-dr4) gave edits 0.647 / 0.633 but held-out
+    # text-to-image 0.894 / 0.843 (counting 0.713 / 0.593): not bundled.
     "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1, guidance_scale=1.0,
                     caption_rerank=CaptionRerank(15, 1.0, 0.5, 4, caption_phrase_classes()),
                     image_rerank=ImageRerank(15, temperature=0.7, forward_weight=0.5, caption_weight=1.0,
