@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     run = Path(args.run) if args.run else Path(__file__).parent / "runs" / preset
     for st in stages:  # every stage's options parse before the first one trains
         SCRIPTS[st.script][0].build_parser().parse_args(stage_argv(st, preset, run, args.threads))
-    start = {s: reached(run, s) for s in SCRIPTS}
-    total_s = 0.0
+    at = {s: reached(run, s) for s in SCRIPTS}  # each checkpoint is read again only after a stage trained it
+    start, total_s = dict(at), 0.0
     for st in stages:
         steps = max(0, st.end_step - start[st.script])
         start[st.script] = max(start[st.script], st.end_step)
@@ -93,15 +93,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.plan:
         return
     for st in stages:
-        step = reached(run, st.script)
-        if step >= st.end_step:
+        if at[st.script] >= st.end_step:
             continue
-        print(f"=== stage {st.name}: {st.script} from step {step} to {st.end_step}", flush=True)
+        print(f"=== stage {st.name}: {st.script} from step {at[st.script]} to {st.end_step}", flush=True)
         t0 = time.time()
         SCRIPTS[st.script][0].main(stage_argv(st, preset, run, args.threads))
-        step = reached(run, st.script)
-        if step < st.end_step:  # stopped early (a --minutes budget): the next replay resumes here
-            raise SystemExit(f"stage {st.name} stopped at step {step} of {st.end_step}; run the replay again")
+        at[st.script] = reached(run, st.script)
+        if at[st.script] < st.end_step:  # stopped early (a --minutes budget): the next replay resumes here
+            raise SystemExit(f"stage {st.name} stopped at step {at[st.script]} of {st.end_step}; run the replay again")
         print(f"=== stage {st.name} done in {(time.time() - t0) / 60:.1f} min", flush=True)
 
 
