@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers
 
 from .language import all_words
 
+# Unicode punctuation (also in the package's tokenizer.json, where @huggingface/tokenizers reads the same pattern)
+PUNCTUATION = r"\p{P}"
 SPECIALS = ("<pad>", "<bos>", "<end>", "<unk>", "<boi>", "<eoi>", "<user>", "<assistant>")
 
 
@@ -16,8 +18,10 @@ def build_text_tokenizer() -> Tokenizer:
     for w in all_words():
         vocab.setdefault(w, len(vocab))
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
-    # words and punctuation; punctuation is unknown to the world and maps to <unk>
+    # Punctuation becomes a space: the world's language has none, and a "?" read as <unk> after a question cost
+    # 0.11 of the answers (session 19, 300 held-out questions read off the true caption: 0.837 against 0.943).
+    tok.normalizer = normalizers.Sequence([
+        normalizers.NFKC(), normalizers.Lowercase(), normalizers.Replace(Regex(PUNCTUATION), " ")])
     tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
     tok.add_special_tokens(list(SPECIALS))
     return tok

@@ -97,3 +97,24 @@ def test_scene_of_layout_refuses_unplaced_or_overlapping_objects():
     assert scene_of_layout("a red circle at the top and a blue square at the top") is None
     assert scene_of_layout("a red circle to the left of a blue square") is None
     assert scene_of_layout("a red circle at the top") == make_scene([Obj(1, "red", "circle")])
+
+
+def test_tokenizer_drops_punctuation_and_leaves_the_worlds_language_alone():
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    from ddt.vocab import build_text_tokenizer
+
+    tok = build_text_tokenizer()
+    ids = lambda text: tok.encode(text, add_special_tokens=False).ids
+    assert ids("How many circles are there?") == ids("how many circles are there")
+    assert ids("top-left, please!") == ids("top left please")
+    assert tok.token_to_id("<unk>") not in ids("What colour is the circle? (the one at the top-left)")
+    # the same vocabulary without the normaliser's Replace step gives the same ids for the world's own text
+    plain = Tokenizer(models.WordLevel(vocab=tok.get_vocab(), unk_token="<unk>"))
+    plain.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    plain.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
+    rng = random.Random(4)
+    for _ in range(200):
+        scene = random_scene(rng)
+        text = f"{caption(scene)} {sample_question(rng, scene, rng.choice(QUESTION_FAMILIES))[0]}"
+        assert ids(text) == plain.encode(text, add_special_tokens=False).ids
