@@ -28,8 +28,10 @@ describe('loadTextTokenizer (word level)', () => {
   it("reads the bundled package's punctuation normaliser as Python does", async () => {
     // The world's language has no punctuation; the package's tokenizer.json replaces it with spaces, so a
     // "?" after a question is not read as <unk> (training/ddt/vocab.py). Ids printed by Python tokenizers.
-    const bundled = fileURLToPath(new URL('../../../models/shapes-ddt-small/tokenizer.json', import.meta.url));
-    const tok = await loadTextTokenizer(bundled, specials.filter((id) => id !== 3), 3);
+    const bundled = fileURLToPath(
+      new URL('../../../models/shapes-ddt-small/tokenizer.json', import.meta.url),
+    );
+    const tok = await loadTextTokenizer(bundled, specials, 3);
     expect(tok.encode('How many circles are there?')).toEqual([31, 38, 22, 13, 57]);
     expect(tok.encode('What colour is the circle? Please!')).toEqual([64, 24, 34, 56, 21, 47]);
     expect(tok.encode('top-left, <boi> ok')).toEqual([60, 36, 3, 3]);
