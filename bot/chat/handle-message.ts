@@ -1,6 +1,7 @@
 /**
  * Chat entry point: a DM, a mention, or a reply to the bot. Builds the conversation from the reply
- * chain, then either edits the newest image ("now make the square green") or asks the chat model.
+ * chain, then runs it as the matching command would (classify-intent.ts): an edit of the newest image,
+ * a new image, that image's caption or an answer about it; anything else goes to the chat model.
  */
 import type { Message } from 'discord.js';
 import type { AttachmentInfo } from '../attachments/check-attachment.js';
@@ -16,10 +17,12 @@ import {
   precheckAttachments,
   readImages,
 } from '../interactions/policy.js';
-import { messageView, NO_PINGS } from '../interactions/views.js';
+import { type MessageJobView, messageView, NO_PINGS } from '../interactions/views.js';
 import { runImageJob } from '../jobs/run-image-job.js';
+import type { Feature, GuildSettings } from '../settings/guild-settings.js';
+import { answerAboutImage } from './answer-about-image.js';
 import { buildTurns, type DraftTurn, lastImage } from './build-turns.js';
-import { classifyChatIntent } from './classify-intent.js';
+import { type ChatIntent, classifyChatIntent, withoutLeadIns } from './classify-intent.js';
 import { type ChainMessage, collectReplyChain } from './reply-chain.js';
 import { runChat } from './run-chat.js';
 
@@ -77,12 +80,25 @@ async function answer(message: Message, ctx: BotContext, botId: string): Promise
     throw new UserError('Ask me something, or attach an image. `/help` lists what I can do.');
   }
   const source = lastImage(turns);
-  const intent = classifyChatIntent(text, source !== undefined);
+  const intent = routeIntent(classifyChatIntent(text, source !== undefined), settings);
   const ticket = acquireTicket(ctx, message.author.id, settings);
   if (message.channel.isSendable()) void message.channel.sendTyping().catch(() => {});
   const where = { userId: message.author.id, guildId: message.guildId, channelId: message.channelId };
+  const postMore = async (view: MessageJobView, chunk: string) => {
+    // Each continuation replies to the previous part, so replying to any part keeps the whole answer.
+    const previous = view.current();
+    if (!previous) return;
+    await previous.reply({ content: chunk, allowedMentions: NO_PINGS, failIfNotExists: false });
+  };
 
-  if (intent === 'edit' && source) {
+  if (intent === 'draw') {
+    const params = { kind: 'imagine' as const, prompt: withoutLeadIns(text), count: 1 };
+    const job = ctx.store.createJob({ ...where, params });
+    const view = messageView(message, (c, m) => ctx.store.setMessage(job.id, c, m));
+    await runImageJob(jobDeps(ctx), job, view, ticket, ctx.shutdown);
+    return;
+  }
+  if (intent !== 'chat' && source) {
     let image: ImageData;
     try {
       [image] = (await readImages(ctx, [source])) as [ImageData];
@@ -90,13 +106,20 @@ async function answer(message: Message, ctx: BotContext, botId: string): Promise
       ticket.release();
       throw err;
     }
-    const job = ctx.store.createJob({
-      ...where,
-      params: { kind: 'edit', instruction: text, count: 1 },
-      inputs: [image],
-    });
-    const view = messageView(message, (c, m) => ctx.store.setMessage(job.id, c, m));
-    await runImageJob(jobDeps(ctx), job, view, ticket, ctx.shutdown);
+    if (intent === 'edit') {
+      const job = ctx.store.createJob({
+        ...where,
+        params: { kind: 'edit', instruction: text, count: 1 },
+        inputs: [image],
+      });
+      const view = messageView(message, (c, m) => ctx.store.setMessage(job.id, c, m));
+      await runImageJob(jobDeps(ctx), job, view, ticket, ctx.shutdown);
+      return;
+    }
+    const view = messageView(message);
+    const question = intent === 'ask' ? text : undefined;
+    const request = { ...where, image, ...(question === undefined ? {} : { question }) };
+    await answerAboutImage(jobDeps(ctx), request, view, (c) => postMore(view, c), ticket, ctx.shutdown);
     return;
   }
 
@@ -108,13 +131,20 @@ async function answer(message: Message, ctx: BotContext, botId: string): Promise
     throw err;
   }
   const view = messageView(message);
-  const postMore = async (chunk: string) => {
-    // Each continuation replies to the previous part, so replying to any part keeps the whole answer.
-    const previous = view.current();
-    if (!previous) return;
-    await previous.reply({ content: chunk, allowedMentions: NO_PINGS, failIfNotExists: false });
-  };
-  await runChat(jobDeps(ctx), { ...where, turns: chatTurns }, view, postMore, ticket, ctx.shutdown);
+  const more = (chunk: string) => postMore(view, chunk);
+  await runChat(jobDeps(ctx), { ...where, turns: chatTurns }, view, more, ticket, ctx.shutdown);
+}
+
+const FEATURE_OF: Record<Exclude<ChatIntent, 'chat'>, Feature> = {
+  edit: 'edit',
+  draw: 'imagine',
+  describe: 'caption',
+  ask: 'ask',
+};
+
+/** A message whose command is turned off on this server goes to the chat model instead. */
+function routeIntent(intent: ChatIntent, settings: GuildSettings): ChatIntent {
+  return intent === 'chat' || !settings.disabledFeatures.includes(FEATURE_OF[intent]) ? intent : 'chat';
 }
 
 /**

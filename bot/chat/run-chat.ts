@@ -4,16 +4,15 @@
  * `postMore` as replies to it, so the reply chain stays one conversation.
  */
 import { buildResultButtons } from '../components/result-buttons.js';
-import { describeError, isExpectedError, truncate } from '../errors.js';
 import type { ChatTurn, GeneratedImage } from '../inference/client.js';
 import { InferenceError } from '../inference/client.js';
-import { formatProgress, formatQueued, formatWaitingForUser } from '../jobs/job-status.js';
+import { formatProgress, formatQueued } from '../jobs/job-status.js';
 import type { JobPayload, JobView } from '../jobs/job-view.js';
 import { renderPreview, renderResult } from '../jobs/render-result.js';
 import type { JobRunnerDeps } from '../jobs/run-image-job.js';
 import { ThrottledUpdater } from '../jobs/throttle.js';
 import type { Ticket } from '../jobs/user-limiter.js';
-import { splitMessage } from '../text/split-message.js';
+import { postChatText, reportChatFailure, startChatReply } from './chat-reply.js';
 
 export interface ChatRequest {
   userId: string;
@@ -41,10 +40,7 @@ export async function runChat(
     deps.now,
   );
   try {
-    await view.update({
-      content: ticket.waitingBehind > 0 ? formatWaitingForUser(ticket.waitingBehind) : '💭 Thinking…',
-    });
-    await ticket.ready;
+    await startChatReply(view, ticket);
     let streamed = '';
     let done: { text: string; image?: GeneratedImage } | undefined;
     const events = deps.inference.chat(
@@ -80,17 +76,11 @@ export async function runChat(
       await view.update({ ...payload, buttons: buildResultButtons(job.id, 'chat', 1) });
       return { kind: 'image', jobId: job.id, image };
     }
-    const [first, ...rest] = splitMessage(done.text.trim() === '' ? '(no answer)' : done.text);
-    await view.update({ content: first ?? '' });
-    for (const chunk of rest) await postMore(chunk);
+    await postChatText(view, postMore, done.text);
     return { kind: 'text', text: done.text };
   } catch (err) {
     await throttle.close();
-    const log = isExpectedError(err) ? deps.logger.info : deps.logger.error;
-    log('chat failed', { userId: request.userId, channelId: request.channelId, err });
-    await view
-      .update({ content: truncate(describeError(err), 2000) })
-      .catch((e) => deps.logger.warn('could not report chat failure', { err: e }));
+    await reportChatFailure(deps, request, view, err);
     return undefined;
   } finally {
     ticket.release();

@@ -20,7 +20,7 @@ export const HELP_TEXT = [
   '`/caption image`, `/ask image question`, or right-click a message with an image → Apps.',
   '**Chat**',
   'Mention me, DM me or reply to me. The reply chain is the conversation, images included.',
-  'Reply "now make the square green" to one of my images to edit it.',
+  'Reply "now make the square green" to one of my images to edit it, "how many circles are there?" to ask about it, "what is in the image" for its caption; "draw two red circles" draws as /imagine does.',
   '-# Images are 32×32 pixels, shown enlarged. Admins: `/settings`.',
 ].join('\n');
 

@@ -2,10 +2,9 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { AttachmentInfo } from '../attachments/check-attachment.js';
 import type { BotContext } from '../context.js';
-import { truncate } from '../errors.js';
 import { formatWaitingForUser } from '../jobs/job-status.js';
 import type { Feature } from '../settings/guild-settings.js';
-import { escapeMarkdown } from '../text/markdown.js';
+import { formatAnswer, formatCaption } from '../text/answers.js';
 import { acquireTicket, guard, precheckAttachments, readImages } from './policy.js';
 import { replyText } from './reply-text.js';
 
@@ -37,8 +36,7 @@ async function imageToText(
 
 export function captionImage(ctx: BotContext, interaction: RepliableInteraction, attachment: AttachmentInfo) {
   return imageToText(ctx, interaction, 'caption', attachment, async (image) => {
-    const text = await ctx.inference.caption({ image }, { signal: ctx.shutdown });
-    return `**Caption:** ${text || '(no caption)'}`;
+    return formatCaption(await ctx.inference.caption({ image }, { signal: ctx.shutdown }));
   });
 }
 
@@ -51,8 +49,6 @@ export function askImage(
 ) {
   return imageToText(ctx, interaction, 'ask', attachment, async (image) => {
     const { answer, caption } = await ctx.inference.ask({ image, question }, { signal: ctx.shutdown });
-    // What the model read the image as, when it answered from its caption: a wrong answer shows why.
-    const read = caption ? `\n-# read as: ${escapeMarkdown(truncate(caption, 300))}` : '';
-    return `> ${escapeMarkdown(truncate(question, 300))}\n${answer || '(no answer)'}${read}`;
+    return formatAnswer(question, answer, caption);
   });
 }

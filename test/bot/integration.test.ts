@@ -143,14 +143,47 @@ describe('bot against local Discord', () => {
 
   it('chat: a mention gets an answer', async () => {
     const { bob } = driver.users;
+    const before = calls('chat');
     const m = await driver.sendMessage(bob, driver.channels.general, {
-      content: 'what is this?',
+      content: 'hello, who are you',
       mentionBot: true,
-      attachments: [image()],
     });
     expect(
       (await driver.waitForBotReply(m, { match: (r) => r.content.includes('It is red') })).content,
     ).toContain('It is red');
+    expect(calls('chat')).toBe(before + 1);
+  });
+
+  it('chat: questions, descriptions and drawings run as /ask, /caption and /imagine do', async () => {
+    const { bob } = driver.users;
+    const general = driver.channels.general;
+    const before = { ask: calls('ask'), caption: calls('caption'), generate: calls('generate') };
+    const chats = calls('chat');
+    const q = await driver.sendMessage(bob, general, {
+      content: 'what colour is it?',
+      mentionBot: true,
+      attachments: [image()],
+    });
+    const answer = await driver.waitForBotReply(q, { match: (r) => r.content.includes('read as') });
+    expect(answer.content).toContain('-# read as: a red circle at the center');
+    const d = await driver.sendMessage(bob, general, {
+      content: 'describe the image',
+      mentionBot: true,
+      attachments: [image()],
+    });
+    const described = await driver.waitForBotReply(d, { match: (r) => r.content.includes('Caption') });
+    expect(described.content).toContain('a red circle');
+    const g = await driver.sendMessage(bob, general, {
+      content: 'please draw two red circles',
+      mentionBot: true,
+    });
+    await driver.waitUntilBotMessageHasImage(g, { match: (r) => (r.components?.length ?? 0) > 0 });
+    expect(calls('ask')).toBe(before.ask + 1);
+    expect(calls('caption')).toBe(before.caption + 1);
+    expect(calls('generate')).toBe(before.generate + 1);
+    expect(calls('chat')).toBe(chats);
+    const drawn = inference.calls.filter((c) => c.method === 'generate').at(-1)!;
+    expect(drawn.request).toMatchObject({ prompt: 'draw two red circles' });
   });
 
   it('a Re-roll button still works after the bot restarts', async () => {

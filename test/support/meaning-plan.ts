@@ -22,15 +22,15 @@ export const MAX_CASE_RATE = 0.95;
 /** A kind of case, named by the eval.json figure that rates it. */
 export type Capability =
   | `t2i:${'single' | 'two' | 'counting' | 'colour' | 'position' | 'relation'}`
-  // drawn without a plan (chat turns are not planned): eval.json's t2i_unplanned, else t2i
+  // drawn without a plan (the chat model drawing directly): eval.json's t2i_unplanned, else t2i
   | `t2i_unplanned:${'single' | 'two' | 'counting' | 'colour' | 'position' | 'relation'}`
   | 'caption'
   | `caption:${1 | 2 | 3 | 4}`
   | `vqa:${'count' | 'colour' | 'shape' | 'where' | 'exists'}`
-  // answered from the image (chat turns do not caption first): eval.json's vqa_direct, else vqa
+  // answered from the image (the chat model answering directly): eval.json's vqa_direct, else vqa
   | `vqa_direct:${'count' | 'colour' | 'shape' | 'where' | 'exists'}`
   | 'edit'
-  // an edit without a plan (in a chat): eval.json's edit_unplanned, else edit
+  // an edit without a plan (the chat model editing directly): eval.json's edit_unplanned, else edit
   | 'edit_unplanned';
 
 export interface PackageEval {

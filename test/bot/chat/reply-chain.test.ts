@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTurns, cleanMessageText, lastImage } from '../../../bot/chat/build-turns.js';
-import { classifyChatIntent } from '../../../bot/chat/classify-intent.js';
+import { classifyChatIntent, withoutLeadIns } from '../../../bot/chat/classify-intent.js';
 import { type ChainMessage, collectReplyChain } from '../../../bot/chat/reply-chain.js';
 
 const BOT = '900000000000000001';
@@ -111,10 +111,39 @@ describe('classifyChatIntent', () => {
     ])
       expect(classifyChatIntent(t, true), t).toBe('edit');
   });
-  it('sends questions and requests without an image to chat', () => {
-    expect(classifyChatIntent('what colour is the circle?', true)).toBe('chat');
-    expect(classifyChatIntent('make what?', true)).toBe('chat');
-    expect(classifyChatIntent('draw a red circle', true)).toBe('chat');
+  it('sends requests for a new image to draw, with or without an image', () => {
+    for (const t of [
+      'draw a red circle',
+      'Please, generate two blue squares!',
+      'ok now make an image of a green triangle',
+      'can you draw a red circle above a blue square?',
+      'show me three circles',
+    ]) {
+      expect(classifyChatIntent(t, true), t).toBe('draw');
+      expect(classifyChatIntent(t, false), t).toBe('draw');
+    }
+    expect(classifyChatIntent('draw what?', true)).toBe('ask');
+    expect(classifyChatIntent('drawing is fun', false)).toBe('chat');
+  });
+  it('asks for the caption when the message wants the whole image described', () => {
+    for (const t of ['describe the image', "What's in this picture?", 'caption it', 'what do you see', ''])
+      expect(classifyChatIntent(t, true), t).toBe('describe');
+    expect(classifyChatIntent('describe the image', false)).toBe('chat');
+    expect(classifyChatIntent('what is in the top left?', true)).toBe('ask');
+  });
+  it('sends questions about an image to ask, and the rest to chat', () => {
+    for (const t of ['what colour is the circle?', 'how many squares are there', 'make what?', 'is it red'])
+      expect(classifyChatIntent(t, true), t).toBe('ask');
+    expect(classifyChatIntent('what colour is the circle?', false)).toBe('chat');
     expect(classifyChatIntent('make a red circle', false)).toBe('chat');
+    expect(classifyChatIntent('thanks, nice', true)).toBe('chat');
+  });
+});
+
+describe('withoutLeadIns', () => {
+  it('drops politeness and sequencing words in front, and only whole words', () => {
+    expect(withoutLeadIns('OK, now please draw two red circles')).toBe('draw two red circles');
+    expect(withoutLeadIns('can you draw it?')).toBe('draw it?');
+    expect(withoutLeadIns('nowhere to draw')).toBe('nowhere to draw');
   });
 });
