@@ -38,6 +38,22 @@ import { answerText, captionText } from './text-tasks.js';
 
 const MAX_IMAGES_PER_REQUEST = 16;
 
+/**
+ * What a chat's image answer is planned as (docs/model-package.md, "Plans"): the last user turn's text, as an
+ * edit of the conversation's newest image (its codes in `source`), or as a prompt when the conversation has no
+ * image; null when that turn has no text (the image is then drawn directly after the chat).
+ */
+function chatImageRequest(turns: ChatTurn[], codes: number[][]): { text: string; source?: number[] } | null {
+  const last = turns.at(-1);
+  const text = (last?.parts ?? [])
+    .flatMap((x) => (x.kind === 'text' ? [x.text.trim()] : []))
+    .filter((t) => t !== '')
+    .join(' ');
+  if (text === '') return null;
+  const source = codes.at(-1);
+  return source === undefined ? { text } : { text, source };
+}
+
 /** The request's plan, when there was one, on each of its images (the server sends it once per result). */
 function withPlan(images: GeneratedImage[], plan: string | undefined): GeneratedImage[] {
   return plan === undefined ? images : images.map((image) => ({ ...image, plan }));
@@ -189,8 +205,25 @@ export class DdtRuntime implements ModelRuntime {
       ]);
       const answer = await answerText(p, row, createTokenRng(params.seed), job, textProgress, true);
       if (answer.finish !== 'image') return { text: answer.text, finishReason: answer.finish };
-      const rows = { cond: [...row, p.vocab.special.boi], uncond: buildUnconditionalImageRow(p.vocab) };
-      const [image] = await generateFromRows(p, rows, 1, params, job, this.imageProgress(ctx, params));
+      const direct = { cond: [...row, p.vocab.special.boi], uncond: buildUnconditionalImageRow(p.vocab) };
+      const request = chatImageRequest(turns, codes);
+      const template = request?.source
+        ? p.manifest.prompting.edit_plan_template
+        : p.manifest.prompting.plan_template;
+      const progress = this.imageProgress(
+        ctx,
+        params,
+        request !== null && template !== undefined,
+        request?.source !== undefined && template?.includes('{caption}'),
+      );
+      let planRow: number[] | null = null;
+      if (request?.source) planRow = await editPlanRow(p, request.source, request.text, job, progress);
+      else if (request) planRow = generatePlanRow(p, request.text);
+      const planned = await rowsFromPlan(p, planRow, direct, job, progress, request?.source !== undefined);
+      const [image] = withPlan(
+        await generateFromRows(p, planned.rows, 1, params, job, progress),
+        planned.plan,
+      );
       return { text: '', image: image!, finishReason: 'image' };
     });
   }

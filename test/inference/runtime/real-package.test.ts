@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatTurn } from '../../../inference/runtime/api.js';
 import { type DdtRuntime, loadModels, RuntimeError } from '../../../inference/runtime/index.js';
 import { ctx, solidImage } from './helpers.js';
 
@@ -70,6 +71,38 @@ describe.skipIf(!present)('shapes-ddt-small through real workers', () => {
     expect(chat.text.length).toBeGreaterThan(0);
     const edited = await rt.edit(img!.image, 'make the square red', 1, params(), ctx());
     expect(edited[0]!.tokens).toHaveLength(rt.description.tokensPerImage);
+  });
+
+  it("plans a chat's image answer as Generate or Edit of the last turn's text would draw it", async () => {
+    const p = { ...rt.description.defaults, seed: 21n };
+    const say = (text: string) => ({ role: 'user' as const, parts: [{ kind: 'text' as const, text }] });
+    const drawn = await rt.chat([say('draw two red circles')], p, ctx());
+    expect(drawn.finishReason).toBe('image');
+    const [generated] = await rt.generate('draw two red circles', 1, p, ctx());
+    expect(drawn.image!.plan).toBeDefined();
+    expect(drawn.image!.plan).toBe(generated!.plan);
+    expect(drawn.image!.tokens).toEqual(generated!.tokens);
+    expect(Buffer.from(drawn.image!.image.data)).toEqual(Buffer.from(generated!.image.data));
+    // an image in the conversation: the newest one is edited by the last turn's text
+    const image = generated!.image;
+    const described = await rt.caption(image, ctx());
+    const edit = 'make the red circles blue';
+    const turns: ChatTurn[] = [
+      {
+        role: 'user',
+        parts: [
+          { kind: 'image', image },
+          { kind: 'text', text: 'describe the image' },
+        ],
+      },
+      { role: 'assistant', parts: [{ kind: 'text', text: described }] },
+      say(edit),
+    ];
+    const edited = await rt.chat(turns, p, ctx());
+    expect(edited.finishReason).toBe('image');
+    const [byEdit] = await rt.edit(image, edit, 1, p, ctx());
+    expect(edited.image!.plan).toBe(byEdit!.plan);
+    expect(edited.image!.tokens).toEqual(byEdit!.tokens);
   });
 
   it('encodes, decodes, reveals and blends', async () => {
