@@ -99,7 +99,7 @@ def test_scene_of_layout_refuses_unplaced_or_overlapping_objects():
     assert scene_of_layout("a red circle at the top") == make_scene([Obj(1, "red", "circle")])
 
 
-def test_tokenizer_drops_punctuation_and_leaves_the_worlds_language_alone():
+def test_tokenizer_drops_punctuation_spells_digits_and_leaves_the_worlds_language_alone():
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
     from ddt.vocab import build_text_tokenizer
@@ -109,9 +109,11 @@ def test_tokenizer_drops_punctuation_and_leaves_the_worlds_language_alone():
     assert ids("How many circles are there?") == ids("how many circles are there")
     assert ids("top-left, please!") == ids("top left please")
     assert tok.token_to_id("<unk>") not in ids("What colour is the circle? (the one at the top-left)")
+    assert ids("draw 2 red circles and 4 squares in the centre") == ids("draw two red circles and four squares in the center")
+    assert ids("12 circles")[0] == tok.token_to_id("<unk>")
     # the same vocabulary without the normaliser's Replace step gives the same ids for the world's own text
     plain = Tokenizer(models.WordLevel(vocab=tok.get_vocab(), unk_token="<unk>"))
-    plain.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    plain.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])  # no Replace steps
     plain.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
     rng = random.Random(4)
     for _ in range(200):

@@ -25,7 +25,7 @@ describe('loadTextTokenizer (word level)', () => {
     expect(tok.encode('red <assistant> <boi>')).toEqual([9, 3, 3]);
   });
 
-  it("reads the bundled package's punctuation normaliser as Python does", async () => {
+  it("reads the bundled package's normaliser (punctuation, digits, spellings) as Python does", async () => {
     // The world's language has no punctuation; the package's tokenizer.json replaces it with spaces, so a
     // "?" after a question is not read as <unk> (training/ddt/vocab.py). Ids printed by Python tokenizers.
     const bundled = fileURLToPath(
@@ -35,6 +35,9 @@ describe('loadTextTokenizer (word level)', () => {
     expect(tok.encode('How many circles are there?')).toEqual([31, 38, 22, 13, 57]);
     expect(tok.encode('What colour is the circle? Please!')).toEqual([64, 24, 34, 56, 21, 47]);
     expect(tok.encode('top-left, <boi> ok')).toEqual([60, 36, 3, 3]);
+    // digits 0-4 and "centre" become the world's words; other numbers stay unknown
+    expect(tok.encode('Draw 2 red circles in the centre!')).toEqual([27, 63, 49, 22, 33, 56, 20]);
+    expect(tok.encode('12 circles')).toEqual([3, 22]);
   });
 
   it('names the file when it is not JSON', async () => {
