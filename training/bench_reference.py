@@ -129,7 +129,8 @@ def image_rerank(req) -> ImageRerank:
     """The package's image reranking, as the bench sends it (generation.image_candidate_*)."""
     return ImageRerank(int(req.get("image_candidates", 0)), float(req.get("image_temperature", 0.7)),
                        float(req.get("image_forward_weight", 0.0)), bool(req.get("image_round_trip", False)),
-                       float(req.get("image_caption_weight", 0.0)), req.get("image_edit_round_trip"))
+                       float(req.get("image_caption_weight", 0.0)), req.get("image_edit_round_trip"),
+                       float(req.get("image_edit_source_weight", 0.0)))
 
 
 def caption_rerank(req) -> CaptionRerank:
@@ -206,7 +207,7 @@ def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
             if req.get("plan"):  # prompting.edit_plan_template: the edited image's caption, then its images
                 plan = pipe.edit_plans([c], [ins], req["plan"], caption_rerank(req))[0]
                 return pipe.generate([plan] * count, sp, seeds_for(seed, count), rerank=image_rerank(req),
-                                     per_request=count, captioned=True)
+                                     per_request=count, captioned=True, sources=[img] * count)
             return pipe.edit([c] * count, [ins] * count, sp, seeds_for(seed, count))
 
         seconds, stages, calls, (codes, _) = run_repeated(req, timer, edit)

@@ -20,7 +20,10 @@ def round_trip_words(ev: dict) -> str:
         return ""
     scope = "every candidate" if every and edits else "every candidate of an edit" if edits else (
         "every candidate but an edit's")
-    return f"; {scope} decoded and scored by the codes its image encodes back to"
+    source = ev.get("edit_image_candidate_source_weight")
+    closeness = (f", an edit's minus {source} times its image's mean absolute difference (0-255) from the source image"
+                 if source and edits else "")
+    return f"; {scope} decoded and scored by the codes its image encodes back to{closeness}"
 
 
 def caption_method(ev: dict) -> str:

@@ -182,13 +182,14 @@ def eval_edits(pipe: Pipeline, n: int, sp: Sampling, rerank: ImageRerank = Image
         e = sample_edit(rng, s, EDIT_KINDS[len(items) % len(EDIT_KINDS)])
         if e:
             items.append((s, e[0], e[1]))
-    codes = pipe.encode([render(s, pipe.tok.cfg.image_size) for s, _, _ in items])
+    sources = [render(s, pipe.tok.cfg.image_size) for s, _, _ in items]
+    codes = pipe.encode(sources)
     instructions = [ins for _, ins, _ in items]
     extra = {}
     if plan:
         targets = pipe.edit_plans(codes, instructions, plan, caption_rerank)
         extra["plan_exact"] = round(sum(scene_of_layout(t) == after for t, (_, _, after) in zip(targets, items)) / n, 3)
-        _, imgs = pipe.generate(targets, sp, seeds_for(200, n), True, rerank, captioned=True)
+        _, imgs = pipe.generate(targets, sp, seeds_for(200, n), True, rerank, captioned=True, sources=sources)
     else:
         _, imgs = pipe.edit(codes, instructions, sp, seeds_for(200, n), fast_noise=True)
     exact, per_kind = 0, Counter()
@@ -245,6 +246,8 @@ def main() -> None:
                     help="the round trip for planned edits alone (same: as --image-round-trip; default: the preset's)")
     ap.add_argument("--image-caption-weight", type=float, default=None,
                     help="weight of log p(caption | image) asked as a caption, for planned edits (default: the preset's)")
+    ap.add_argument("--image-source-weight", type=float, default=None,
+                    help="weight of the closeness to the source image, for planned edits (default: the preset's)")
     ap.add_argument("--plan", choices=("preset", "on", "off"), default="preset",
                     help="text-to-image and edits drawn from the model's own plan (default: as the preset says)")
     ap.add_argument("--edit-plan", choices=("preset", "image", "caption", "off"), default="preset",
@@ -279,7 +282,8 @@ def main() -> None:
                          pr.round_trip if args.image_round_trip == "preset" else args.image_round_trip == "on",
                          given(args.image_caption_weight, pr.caption_weight),
                          pr.edit_round_trip if args.edit_round_trip == "preset" else {"on": True, "off": False}.get(
-                             args.edit_round_trip))
+                             args.edit_round_trip),
+                         given(args.image_source_weight, pr.source_weight))
     res.update(image_rerank_fields(rerank))
     cr = preset.caption_rerank
     caption_rerank = replace(cr, candidates=given(args.caption_candidates, cr.candidates),

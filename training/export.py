@@ -29,7 +29,7 @@ from ddt.llm import KVCacheLlama, make_llm
 from ddt.pipeline import Pipeline, Sampling, seeds_for
 from ddt.presets import PRESETS, CaptionRerank, ImageRerank, Preset
 from ddt.rng import image_seed
-from ddt.tasks import eval_scene, t2i_prompt
+from ddt.tasks import eval_scene, sample_any_edit, t2i_prompt
 from ddt.tokenizer_model import DDTTokenizer
 from ddt.vocab import SPECIALS, Vocab, build_text_tokenizer
 from ddt.world import Obj, make_scene, render
@@ -247,7 +247,8 @@ def image_rerank_fields(rerank: ImageRerank) -> dict:
     return {"image_candidates": rerank.candidates, "image_candidate_temperature": rerank.temperature,
             "image_candidate_forward_weight": rerank.forward_weight,
             "image_candidate_round_trip": rerank.round_trip, "image_candidate_caption_weight": rerank.caption_weight,
-            "edit_image_candidate_round_trip": rerank.edit_round_trip}
+            "edit_image_candidate_round_trip": rerank.edit_round_trip,
+            "edit_image_candidate_source_weight": rerank.source_weight}
 
 
 def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: int = 2,
@@ -271,13 +272,38 @@ def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: 
     return cases
 
 
-def planned_edit_case(pipe: Pipeline, preset: Preset, sp: Sampling, codes: list[int]) -> dict:
-    """An edit of the golden scene: the model's caption of the edited image and the image drawn from it."""
+def planned_edit_case(pipe: Pipeline, preset: Preset, sp: Sampling, codes: list[int], image: np.ndarray) -> dict:
+    """An edit of the golden scene (`image`, its `codes`): the model's caption of the edited image and the image
+    drawn from it."""
     instruction = "make the blue square red"
     plan = pipe.edit_plans([codes], [instruction], preset.edit_plan, preset.caption_rerank)[0]
     seed = image_seed(400, 0)
-    tokens = pipe.generate([plan], sp, [seed], rerank=preset.image_rerank, captioned=True)[0][0]
+    tokens = pipe.generate([plan], sp, [seed], rerank=preset.image_rerank, captioned=True, sources=[image])[0][0]
     return {"instruction": instruction, "seed": str(seed), "plan": plan, "tokens": tokens}
+
+
+def source_edit_cases(pipe: Pipeline, preset: Preset, sp: Sampling, want: int = 1, tries: int = 40) -> list[dict]:
+    """Planned edits of held-out scenes whose image the source term (ImageRerank.source_weight) chose differently
+    from the scores without it: the source pixels, the plan, the image's codes with and without the term."""
+    rerank = preset.image_rerank
+    if not (preset.edit_plan and rerank.candidates and rerank.round_trip_for(True) and rerank.source_weight):
+        return []
+    rng = random.Random(37)
+    cases = []
+    for i in range(tries):
+        scene = eval_scene(rng)
+        instruction = sample_any_edit(rng, scene)[0]
+        img = render(scene, pipe.tok.cfg.image_size)
+        plan = pipe.edit_plans(pipe.encode([img]), [instruction], preset.edit_plan, preset.caption_rerank)[0]
+        seed = image_seed(500, i)
+        draw = lambda r: pipe.generate([plan], sp, [seed], rerank=r, captioned=True, sources=[img])[0][0]  # noqa: E731
+        tokens, without = draw(rerank), draw(replace(rerank, source_weight=0.0))
+        if tokens != without:
+            cases.append({"pixels": img, "instruction": instruction, "seed": str(seed), "plan": plan,
+                          "tokens": tokens, "without_source": without})
+            if len(cases) == want:
+                break
+    return cases
 
 
 def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) -> None:
@@ -305,7 +331,8 @@ def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) ->
         "image_size": size,
         "generate": [{"prompt": p, "seed": str(sd), "guidance_scale": guidance, "temperature": 0.0, "steps": steps,
                       "tokens": c, "pixels": b64(im), **a[1]} for p, sd, c, im, a in zip(prompts, seeds, codes, imgs, asked)],
-        **({"edit_planned": planned_edit_case(pipe, preset, sp, enc)} if preset.edit_plan else {}),
+        **({"edit_planned": planned_edit_case(pipe, preset, sp, enc, img)} if preset.edit_plan else {}),
+        "edit_planned_source": [{**c, "pixels": b64(c["pixels"])} for c in source_edit_cases(pipe, preset, sp)],
         "encode": {"scene": "red circle top left, blue square center, yellow triangle bottom right",
                    "pixels": b64(img), "tokens": enc},
         "caption": {"tokens": enc, "text": cap},

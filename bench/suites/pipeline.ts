@@ -88,6 +88,7 @@ export async function pipelineSuite(ctx: BenchContext): Promise<SuiteResult> {
       image_round_trip: manifest.generation.image_candidate_round_trip,
       image_caption_weight: manifest.generation.image_candidate_caption_weight,
       image_edit_round_trip: manifest.generation.edit_image_candidate_round_trip,
+      image_edit_source_weight: manifest.generation.edit_image_candidate_source_weight,
     };
     const g = manifest.generation;
     // the package's caption settings (Pipeline.caption's CaptionRerank, training/bench_reference.py)

@@ -181,7 +181,7 @@ export class DdtRuntime implements ModelRuntime {
       job.throwIfStopped();
       const rows = buildEditRows(codes, instruction, p.tokenizer.encode, p.vocab);
       const planRow = await editPlanRow(p, codes, instruction, job, progress);
-      const plan = await rowsFromPlan(p, planRow, rows, job, progress, true);
+      const plan = await rowsFromPlan(p, planRow, rows, job, progress, image);
       return withPlan(await generateFromRows(p, plan.rows, count, params, job, progress), plan.plan);
     });
   }
@@ -219,7 +219,8 @@ export class DdtRuntime implements ModelRuntime {
       let planRow: number[] | null = null;
       if (request?.source) planRow = await editPlanRow(p, request.source, request.text, job, progress);
       else if (request) planRow = generatePlanRow(p, request.text);
-      const planned = await rowsFromPlan(p, planRow, direct, job, progress, request?.source !== undefined);
+      const source = request?.source ? images.at(-1) : undefined;
+      const planned = await rowsFromPlan(p, planRow, direct, job, progress, source);
       const [image] = withPlan(
         await generateFromRows(p, planned.rows, 1, params, job, progress),
         planned.plan,

@@ -6,7 +6,9 @@
  * codes' own log-probability under the prompt; an image drawn from the model's caption of it (a planned Edit)
  * adds generation.image_candidate_caption_weight times that caption's log-probability as the image's caption. With
  * generation.image_candidate_round_trip, every distinct candidate is decoded and scored by the codes its image
- * encodes back to: what the image shows rather than what was asked of the decoder. Held-out text-to-image
+ * encodes back to: what the image shows rather than what was asked of the decoder; a planned Edit's candidates
+ * then also lose generation.edit_image_candidate_source_weight times their mean absolute difference from the
+ * source image (sourceDistance). Held-out text-to-image
  * prompts of the bundled model fully right: see its MODEL_CARD.md (eval.json t2i against t2i_without_reranking).
  */
 import type { RgbImage } from './api.js';
@@ -24,6 +26,23 @@ export interface RerankRows {
   inverseRow: (codes: number[]) => number[];
   /** Codes -> the row that asks for the caption (captioned images with a caption weight), else null. */
   captionRow: ((codes: number[]) => number[]) | null;
+  /** A planned Edit's source image (background normalised), scored against with a source weight. */
+  source?: RgbImage;
+}
+
+/**
+ * Mean absolute difference (0-255) of two images' channel values: how much of the source image an edit's
+ * candidate changed (as training/ddt/pipeline.py source_distance).
+ */
+export function sourceDistance(image: RgbImage, source: RgbImage): number {
+  if (image.data.length !== source.data.length) {
+    throw new Error(
+      `source image is ${source.width}x${source.height}, candidate ${image.width}x${image.height}`,
+    );
+  }
+  let sum = 0;
+  for (let i = 0; i < image.data.length; i++) sum += Math.abs(image.data[i]! - source.data[i]!);
+  return sum / image.data.length;
 }
 
 /** Decodes candidates (each from its image's noise) and encodes the images back. */
@@ -81,8 +100,14 @@ export async function pickImageCandidates(
         ),
   ]);
   job.throwIfStopped();
+  // closeness to an Edit's source: an edit changes little of the image (only with the round trip's images)
+  const sw = rows.source && images ? m.generation.edit_image_candidate_source_weight : 0;
   const scores = inverse.map(
-    (s, i) => s + (asCaption ? c * asCaption[i]! : 0) + (forward ? w * forward[i]! : 0),
+    (s, i) =>
+      s +
+      (asCaption ? c * asCaption[i]! : 0) +
+      (forward ? w * forward[i]! : 0) +
+      (sw > 0 ? sw * -sourceDistance(images![i]!, rows.source!) : 0),
   );
   // images in order; each takes its best candidate that no earlier image of the request took (so that a
   // request for several images does not get one image several times), else its best

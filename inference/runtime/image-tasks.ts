@@ -5,7 +5,7 @@ import { pickImageCandidates, type RerankRows, type RoundTrip, rerankRows } from
 import type { JobControl } from './job-control.js';
 import { type Manifest, sampleShape } from './manifest.js';
 import type { ModelParts } from './model-parts.js';
-import { imageToTensor, tensorToImage } from './pixels.js';
+import { imageToTensor, normalizeBackground, tensorToImage } from './pixels.js';
 import type { ProgressReporter } from './progress.js';
 import { createNoiseRng, createTokenRng, fillNormal, seedForCandidate, seedForImage } from './rng.js';
 import { visualIdsToCodes } from './sequences.js';
@@ -108,6 +108,8 @@ export interface ImageRows {
   prompt?: number[];
   /** The prompt is the model's caption of the image to draw (a planned Edit's; plans.ts). */
   captioned?: boolean;
+  /** A planned Edit's source image (plans.ts), which its candidates may be scored by closeness to. */
+  source?: RgbImage;
 }
 
 /**
@@ -122,6 +124,11 @@ function roundTripFor(m: Manifest, rows: ImageRows): boolean {
     : g.image_candidate_round_trip;
 }
 
+/** An Edit's source image as the encoder sees it: its background normalised when the package does that. */
+function normalizedSource(parts: ModelParts, image: RgbImage): RgbImage {
+  return parts.norm.background === 'normalize_white' ? normalizeBackground(image) : image;
+}
+
 /** How a request's candidates are scored, or null when its images are not reranked. */
 function rerankRowsOf(parts: ModelParts, rows: ImageRows): RerankRows | null {
   const m = parts.manifest;
@@ -132,6 +139,9 @@ function rerankRowsOf(parts: ModelParts, rows: ImageRows): RerankRows | null {
     prompt: rows.prompt,
     inverseRow: rerankRows(parts, rows.prompt, m.prompting.prompt_instruction),
     captionRow: asCaption ? rerankRows(parts, rows.prompt, m.prompting.caption_instruction) : null,
+    ...(rows.captioned === true && rows.source && m.generation.edit_image_candidate_source_weight > 0
+      ? { source: normalizedSource(parts, rows.source) }
+      : {}),
   };
   const blank = new Array<number>(m.tokens.per_image).fill(0);
   const longest = Math.max(rerank.inverseRow(blank).length, rerank.captionRow?.(blank).length ?? 0);

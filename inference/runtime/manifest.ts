@@ -165,6 +165,11 @@ export const manifestSchema = z.object({
     edit_image_candidate_round_trip: z.boolean().nullable().default(null),
     /** Images drawn from a caption (planned Edits): weight of log p(caption | image) asked as its caption. */
     image_candidate_caption_weight: z.number().nonnegative().default(0),
+    /**
+     * Planned Edits with the round trip: weight of minus the mean absolute difference (0-255) between each
+     * candidate's image and the source image (background normalised as the encoder's input is).
+     */
+    edit_image_candidate_source_weight: z.number().nonnegative().default(0),
   }),
   graphs: z.object({
     encoder: encoderSpec,

@@ -6,6 +6,7 @@
  * bundled model draws a stated layout far more reliably than it chooses one while drawing. With
  * prompting.answer_template, Ask has it caption the image and answers the question in text after the caption.
  */
+import type { RgbImage } from './api.js';
 import type { ImageRows } from './image-tasks.js';
 import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
@@ -106,7 +107,8 @@ async function templatedRow(
 /**
  * The rows an image is drawn from: a text-to-image request of the plan the model writes after `planRow`
  * (its images reranked by the plan), or `fallback` when there is no plan row or the plan came out empty.
- * `captioned`: the plan is the caption of the image to draw (an Edit's), not a layout in the prompt's order.
+ * `source`: the plan is the caption of the image to draw, an Edit of `source` (not a layout in the prompt's
+ * order); its candidates may be scored by the caption and by closeness to the source (image-rerank.ts).
  */
 export async function rowsFromPlan(
   parts: ModelParts,
@@ -114,7 +116,7 @@ export async function rowsFromPlan(
   fallback: ImageRows,
   job: JobControl,
   progress: ProgressReporter,
-  captioned = false,
+  source?: RgbImage,
 ): Promise<{ rows: ImageRows; plan?: string }> {
   if (planRow === null) return { rows: fallback };
   const plan = await planText(parts, planRow, job, progress);
@@ -122,5 +124,5 @@ export async function rowsFromPlan(
   if (plan.trim() === '') return { rows: fallback };
   // The plan is the model's own text (at most max_new_text_tokens), not user input: no prompt limit.
   const rows = buildGenerateRows(plan, parts.tokenizer.encode, unlimited(parts));
-  return { rows: captioned ? { ...rows, captioned } : rows, plan };
+  return { rows: source ? { ...rows, captioned: true, source } : rows, plan };
 }

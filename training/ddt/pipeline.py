@@ -22,6 +22,7 @@ from .rng import SplitMix64, candidate_seed, image_seed, noise_generator, proces
 from .tasks import image_ids
 from .tokenizer_model import DDTTokenizer, sample
 from .vocab import SPECIALS, Vocab
+from .world import normalize_background
 
 
 @dataclass
@@ -31,6 +32,13 @@ class Sampling:
     top_p: float = 1.0
     guidance: float = 1.0
     steps: int = 10
+
+
+def source_distance(image: np.ndarray, source: np.ndarray) -> float:
+    """Mean absolute difference (0-255) between an image and an edit's source image whose background is normalised
+    as the encoder's input is (inference/runtime/image-rerank.ts, sourceDistance)."""
+    src = normalize_background(np.asarray(source, dtype=np.uint8))
+    return float(np.abs(image.astype(np.int64) - src.astype(np.int64)).sum()) / image.size
 
 
 class Pipeline:
@@ -171,13 +179,15 @@ class Pipeline:
 
     # ------------------------------------------------------------ tasks
     def generate(self, prompts: list[str], sp: Sampling, seeds: list[int], fast_noise: bool = False,
-                 rerank: ImageRerank = ImageRerank(), per_request: int = 1, captioned: bool = False):
+                 rerank: ImageRerank = ImageRerank(), per_request: int = 1, captioned: bool = False,
+                 sources: list[np.ndarray] | None = None):
         """Images for prompts. With `rerank.candidates` > 0, each image's own codes (sampled as `sp` says, from
         its seed) and that many sampled at `rerank.temperature` (candidate j from candidate_seed(seed, j), j from
         1), and of the distinct ones the best by best_images_for, as the runtime does
         (inference/runtime/image-rerank.ts); each `per_request` consecutive images (one prompt) are one request,
         whose images avoid each other's. `captioned`: the prompts are captions of the images to draw (a planned
-        edit's), also scored as such (ImageRerank.caption_weight)."""
+        edit's), also scored as such (ImageRerank.caption_weight); `sources`: each prompt's source image (uint8
+        RGB, a planned edit's input), scored by closeness to it (ImageRerank.source_weight)."""
         v = self.vocab
         cond = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(p) + [v.id("<assistant>"), v.id("<boi>")]
                 for p in prompts]
@@ -195,7 +205,8 @@ class Pipeline:
         chosen, imgs = [], []
         for r in range(0, len(prompts), per_request):
             c, im = self.best_images_for(prompts[r], pools[r:r + per_request], rerank, captioned,
-                                         noise[r:r + per_request], sp.steps)
+                                         noise[r:r + per_request], sp.steps,
+                                         None if sources is None else sources[r])
             chosen += c
             imgs += list(im) if im is not None else []
         if not rerank.round_trip_for(captioned):
@@ -232,13 +243,15 @@ class Pipeline:
 
     def best_images_for(self, prompt: str, pools: list[list[list[int]]], rerank: ImageRerank = ImageRerank(),
                         captioned: bool = False, noise: torch.Tensor | None = None,
-                        steps: int = 1) -> tuple[list[list[int]], np.ndarray | None]:
+                        steps: int = 1, source: np.ndarray | None = None) -> tuple[list[list[int]], np.ndarray | None]:
         """One request's images, in order: each the first of its distinct candidates with the highest
         log p(prompt <end> | image, PROMPT_INSTRUCTION) + forward_weight * log p(image | prompt)
         (+ caption_weight * log p(prompt <end> | image, CAPTION_INSTRUCTION) when `captioned`) that no earlier
         image took (else its best). With a round trip (rerank.round_trip_for(captioned)), every distinct
         candidate is decoded (steps, from its image's noise) and the scores are of the codes its image encodes
-        back to; the chosen candidates' images are returned too (else None)."""
+        back to; the chosen candidates' images are returned too (else None). With the round trip, a planned
+        edit's `source` image and rerank.source_weight, each score also gets - source_weight * the mean absolute
+        difference between the candidate's image and the source (background normalised), as the runtime adds."""
         distinct = [[list(t) for t in dict.fromkeys(tuple(c) for c in pool)] for pool in pools]
         flat = [c for d in distinct for c in d]
         decoded = None
@@ -255,6 +268,8 @@ class Pipeline:
         if rerank.forward_weight:
             fwd = self.image_log_likelihood(prompt, scored)
             scores = [a + rerank.forward_weight * b for a, b in zip(scores, fwd)]
+        if decoded is not None and captioned and source is not None and rerank.source_weight:
+            scores = [a + rerank.source_weight * -source_distance(im, source) for a, im in zip(scores, decoded)]
         taken: set[tuple[int, ...]] = set()
         out, picked, at = [], [], 0
         for d in distinct:

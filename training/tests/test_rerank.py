@@ -129,3 +129,42 @@ def test_edit_round_trip_applies_to_captioned_requests_alone():
         got = pipe.generate([plan], sp, [seed], rerank=edits, captioned=captioned)
         want = pipe.generate([plan], sp, [seed], rerank=same_as, captioned=captioned)
         assert got[0] == want[0] and (got[1] == want[1]).all()
+
+
+def test_source_term_prefers_the_candidate_closest_to_the_edits_source():
+    import numpy as np
+
+    from ddt.pipeline import source_distance
+
+    white = np.full((4, 4, 3), 255, np.uint8)
+    pale = np.full((4, 4, 3), 230, np.uint8)
+    assert source_distance(white, pale) == 0.0  # the source's pale background is normalised, as the encoder's
+    grey = white.copy()
+    grey[0, 0] = (155, 255, 55)
+    assert source_distance(grey, white) == (100 + 200) / 48
+    tok, llm, vocab, _, _ = random_run(PRESETS["tiny"])
+    pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
+    plan, sp, seed, n = "a red circle at the top left", Sampling(steps=1), 17, 5
+    rerank = ImageRerank(n, 1.0, forward_weight=0.5, round_trip=True, caption_weight=0.7)
+    plain, imgs = pipe.generate([plan], sp, [seed], rerank=rerank, captioned=True)
+    # every distinct candidate's image, as the round trip decodes it from the image's noise
+    cond = [[vocab.id("<bos>"), vocab.id("<user>")] + vocab.encode_text(plan)
+            + [vocab.id("<assistant>"), vocab.id("<boi>")]]
+    own = pipe.generate_image_codes(cond, [[vocab.id("<bos>"), vocab.id("<user>"), vocab.id("<assistant>"),
+                                            vocab.id("<boi>")]], sp, [seed])
+    sampled = pipe.generate_image_codes(cond * n, None, Sampling(temperature=1.0),
+                                        [candidate_seed(seed, j) for j in range(1, n + 1)])
+    distinct = [list(t) for t in dict.fromkeys(tuple(c) for c in own + sampled)]
+    decoded = pipe.decode(distinct, 1, noise=pipe.noise(1, [seed]).expand(len(distinct), -1, -1, -1))
+    # a source equal to a candidate that the other scores do not pick: with a large weight that candidate wins
+    other = next(i for i, c in enumerate(distinct) if c != plain[0])
+    near = replace(rerank, source_weight=1e6)
+    assert pipe.generate([plan], sp, [seed], rerank=near, captioned=True, sources=[decoded[other]])[0] == [
+        distinct[other]]
+    # no effect without a source, without the round trip, or on a request that is not an edit's
+    assert pipe.generate([plan], sp, [seed], rerank=near, captioned=True)[0] == plain
+    assert pipe.generate([plan], sp, [seed], rerank=replace(near, round_trip=False), captioned=True,
+                         sources=[decoded[other]])[0] == pipe.generate(
+        [plan], sp, [seed], rerank=replace(rerank, round_trip=False), captioned=True)[0]
+    assert pipe.generate([plan], sp, [seed], rerank=near, sources=[decoded[other]])[0] == pipe.generate(
+        [plan], sp, [seed], rerank=rerank)[0]

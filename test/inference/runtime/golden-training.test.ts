@@ -35,6 +35,15 @@ interface Golden {
   generate_reranked?: { prompt: string; seed: string; own: number[]; tokens: number[]; plan?: string }[];
   /** An edit of the encode scene, when the package plans: the caption of the edited image, then its image. */
   edit_planned?: { instruction: string; seed: string; plan: string; tokens: number[] };
+  /** Planned edits whose image the closeness to the source chose (generation.edit_image_candidate_source_weight). */
+  edit_planned_source?: {
+    pixels: string;
+    instruction: string;
+    seed: string;
+    plan: string;
+    tokens: number[];
+    without_source: number[];
+  }[];
   ask: { tokens: number[]; question: string; answer: string; caption?: string };
   decode_keep: { tokens: number[]; keep: number; seed: string; steps: number; pixels: string };
 }
@@ -176,6 +185,20 @@ for (const c of cases) {
         const [img] = await rt.edit(image, e.instruction, 1, params, ctx());
         expect(img!.plan).toBe(e.plan);
         expect(img!.tokens).toEqual(e.tokens);
+      });
+
+    if (golden.edit_planned_source?.length)
+      it("scores an edit's candidates by closeness to the source like the reference", async () => {
+        const size = golden.image_size;
+        const { guidance_scale: guidanceScale, steps } = golden.generate[0]!;
+        for (const e of golden.edit_planned_source!) {
+          const image = { width: size, height: size, data: b64(e.pixels) };
+          const params = { seed: BigInt(e.seed), guidanceScale, temperature: 0, topK: 0, topP: 1, steps };
+          const [img] = await rt.edit(image, e.instruction, 1, params, ctx());
+          expect(img!.plan).toBe(e.plan);
+          expect(img!.tokens).toEqual(e.tokens); // what the reference chose with the source term
+          expect(img!.tokens).not.toEqual(e.without_source); // and not what it chose without it
+        }
       });
 
     it('decodes the coarsest codes only, with the same noise', async () => {
