@@ -37,8 +37,11 @@ class Sampling:
 def source_distance(image: np.ndarray, source: np.ndarray) -> float:
     """Mean absolute difference (0-255) between an image and an edit's source image whose background is normalised
     as the encoder's input is (inference/runtime/image-rerank.ts, sourceDistance)."""
-    src = normalize_background(np.asarray(source, dtype=np.uint8))
-    return float(np.abs(image.astype(np.int64) - src.astype(np.int64)).sum()) / image.size
+    return mean_abs_difference(image, normalize_background(np.asarray(source, dtype=np.uint8)))
+
+
+def mean_abs_difference(image: np.ndarray, other: np.ndarray) -> float:
+    return float(np.abs(image.astype(np.int64) - other.astype(np.int64)).sum()) / image.size
 
 
 class Pipeline:
@@ -269,7 +272,8 @@ class Pipeline:
             fwd = self.image_log_likelihood(prompt, scored)
             scores = [a + rerank.forward_weight * b for a, b in zip(scores, fwd)]
         if decoded is not None and captioned and source is not None and rerank.source_weight:
-            scores = [a + rerank.source_weight * -source_distance(im, source) for a, im in zip(scores, decoded)]
+            src = normalize_background(np.asarray(source, dtype=np.uint8))  # once per request, as the runtime does
+            scores = [a + rerank.source_weight * -mean_abs_difference(im, src) for a, im in zip(scores, decoded)]
         taken: set[tuple[int, ...]] = set()
         out, picked, at = [], [], 0
         for d in distinct:
