@@ -40,18 +40,22 @@ const MAX_IMAGES_PER_REQUEST = 16;
 
 /**
  * What a chat's image answer is planned as (docs/model-package.md, "Plans"): the last user turn's text, as an
- * edit of the conversation's newest image (its codes in `source`), or as a prompt when the conversation has no
- * image; null when that turn has no text (the image is then drawn directly after the chat).
+ * edit of the conversation's newest image (`source`: that image and its codes), or as a prompt when the
+ * conversation has no image; null when that turn has no text (the image is then drawn directly after the chat).
  */
-function chatImageRequest(turns: ChatTurn[], codes: number[][]): { text: string; source?: number[] } | null {
+function chatImageRequest(
+  turns: ChatTurn[],
+  images: RgbImage[],
+  codes: number[][],
+): { text: string; source?: { image: RgbImage; codes: number[] } } | null {
   const last = turns.at(-1);
   const text = (last?.parts ?? [])
     .flatMap((x) => (x.kind === 'text' ? [x.text.trim()] : []))
     .filter((t) => t !== '')
     .join(' ');
   if (text === '') return null;
-  const source = codes.at(-1);
-  return source === undefined ? { text } : { text, source };
+  const image = images.at(-1);
+  return image === undefined ? { text } : { text, source: { image, codes: codes.at(-1)! } };
 }
 
 /** The request's plan, when there was one, on each of its images (the server sends it once per result). */
@@ -206,7 +210,7 @@ export class DdtRuntime implements ModelRuntime {
       const answer = await answerText(p, row, createTokenRng(params.seed), job, textProgress, true);
       if (answer.finish !== 'image') return { text: answer.text, finishReason: answer.finish };
       const direct = { cond: [...row, p.vocab.special.boi], uncond: buildUnconditionalImageRow(p.vocab) };
-      const request = chatImageRequest(turns, codes);
+      const request = chatImageRequest(turns, images, codes);
       const template = request?.source
         ? p.manifest.prompting.edit_plan_template
         : p.manifest.prompting.plan_template;
@@ -217,10 +221,9 @@ export class DdtRuntime implements ModelRuntime {
         request?.source !== undefined && template?.includes('{caption}'),
       );
       let planRow: number[] | null = null;
-      if (request?.source) planRow = await editPlanRow(p, request.source, request.text, job, progress);
+      if (request?.source) planRow = await editPlanRow(p, request.source.codes, request.text, job, progress);
       else if (request) planRow = generatePlanRow(p, request.text);
-      const source = request?.source ? images.at(-1) : undefined;
-      const planned = await rowsFromPlan(p, planRow, direct, job, progress, source);
+      const planned = await rowsFromPlan(p, planRow, direct, job, progress, request?.source?.image);
       const [image] = withPlan(
         await generateFromRows(p, planned.rows, 1, params, job, progress),
         planned.plan,
