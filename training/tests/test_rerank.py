@@ -15,6 +15,18 @@ from ddt.presets import PRESETS, CaptionRerank, ImageRerank
 from ddt.rng import candidate_seed
 
 
+def distinct_candidates(pipe: Pipeline, prompt: str, sp: Sampling, seed: int, n: int) -> list[list[int]]:
+    """A request's own codes and its n candidates sampled at temperature 1, distinct, in order (as
+    Pipeline.generate draws them for ImageRerank(n, 1.0))."""
+    v = pipe.vocab
+    cond = [[v.id("<bos>"), v.id("<user>")] + v.encode_text(prompt) + [v.id("<assistant>"), v.id("<boi>")]]
+    own = pipe.generate_image_codes(cond, [[v.id("<bos>"), v.id("<user>"), v.id("<assistant>"), v.id("<boi>")]],
+                                    sp, [seed])
+    sampled = pipe.generate_image_codes(cond * n, None, Sampling(temperature=1.0),
+                                        [candidate_seed(seed, j) for j in range(1, n + 1)])
+    return [list(t) for t in dict.fromkeys(tuple(c) for c in own + sampled)]
+
+
 def test_reranked_caption_is_the_most_likely_candidate():
     tok, llm, vocab, _, _ = random_run(PRESETS["tiny"])
     pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
@@ -86,13 +98,7 @@ def test_round_trip_scores_what_each_candidate_image_encodes_back_to():
     plan, seed, n = "a red circle at the top left", 17, 5
     sp = Sampling(steps=1)
     rerank = ImageRerank(n, 1.0, forward_weight=0.5, round_trip=True, caption_weight=0.7)
-    cond = [[vocab.id("<bos>"), vocab.id("<user>")] + vocab.encode_text(plan)
-            + [vocab.id("<assistant>"), vocab.id("<boi>")]]
-    own = pipe.generate_image_codes(cond, [[vocab.id("<bos>"), vocab.id("<user>"), vocab.id("<assistant>"),
-                                            vocab.id("<boi>")]], sp, [seed])
-    sampled = pipe.generate_image_codes(cond * n, None, Sampling(temperature=1.0),
-                                        [candidate_seed(seed, j) for j in range(1, n + 1)])
-    distinct = [list(t) for t in dict.fromkeys(tuple(c) for c in own + sampled)]
+    distinct = distinct_candidates(pipe, plan, sp, seed, n)
     assert len(distinct) > 1
     noise = pipe.noise(1, [seed])
     imgs = pipe.decode(distinct, 1, noise=noise.expand(len(distinct), -1, -1, -1))
@@ -148,13 +154,7 @@ def test_source_term_prefers_the_candidate_closest_to_the_edits_source():
     rerank = ImageRerank(n, 1.0, forward_weight=0.5, round_trip=True, caption_weight=0.7)
     plain, imgs = pipe.generate([plan], sp, [seed], rerank=rerank, captioned=True)
     # every distinct candidate's image, as the round trip decodes it from the image's noise
-    cond = [[vocab.id("<bos>"), vocab.id("<user>")] + vocab.encode_text(plan)
-            + [vocab.id("<assistant>"), vocab.id("<boi>")]]
-    own = pipe.generate_image_codes(cond, [[vocab.id("<bos>"), vocab.id("<user>"), vocab.id("<assistant>"),
-                                            vocab.id("<boi>")]], sp, [seed])
-    sampled = pipe.generate_image_codes(cond * n, None, Sampling(temperature=1.0),
-                                        [candidate_seed(seed, j) for j in range(1, n + 1)])
-    distinct = [list(t) for t in dict.fromkeys(tuple(c) for c in own + sampled)]
+    distinct = distinct_candidates(pipe, plan, sp, seed, n)
     decoded = pipe.decode(distinct, 1, noise=pipe.noise(1, [seed]).expand(len(distinct), -1, -1, -1))
     # a source equal to a candidate that the other scores do not pick: with a large weight that candidate wins
     other = next(i for i, c in enumerate(distinct) if c != plain[0])
