@@ -33,6 +33,7 @@ const serverSchema = z
     MODEL_WORKERS: int(0, 64, 0),
     INTRA_OP_THREADS: int(0, 256, 0),
     MODEL_WORKER_NICE: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(19).optional()),
+    RUNTIME_THREAD: int(0, 1, 1),
     MAX_IMAGE_BYTES: int(1024, 512 * MiB, 20 * MiB),
     MAX_IMAGE_PIXELS: int(64, 1_000_000_000, 40_000_000),
     MAX_PROMPT_CHARS: int(1, 100_000, 1000),
@@ -62,6 +63,8 @@ export interface ServerConfig {
   intraOpThreads?: number;
   /** Linux niceness of the model worker threads; undefined = the runtime's layout, 0 = unchanged. */
   workerNiceness?: number;
+  /** The model runtime on a thread of its own (inference/runtime/runtime-thread.ts), not the gRPC thread. */
+  runtimeThread: boolean;
   limits: {
     maxImageBytes: number;
     maxImagePixels: number;
@@ -108,6 +111,7 @@ export function loadServerConfig(env: Env = readEnvironment()): Readonly<ServerC
     workers: e.MODEL_WORKERS || undefined,
     intraOpThreads: e.INTRA_OP_THREADS || undefined,
     workerNiceness: e.MODEL_WORKER_NICE,
+    runtimeThread: e.RUNTIME_THREAD === 1,
     limits: Object.freeze({
       maxImageBytes: e.MAX_IMAGE_BYTES,
       maxImagePixels: e.MAX_IMAGE_PIXELS,

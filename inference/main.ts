@@ -5,8 +5,8 @@
  */
 import { ConfigError, loadServerConfig, type ServerConfig } from './config.js';
 import type { ModelRuntime } from './runtime/api.js';
-import { loadModels } from './runtime/index.js';
 import { createLogger, type Logger } from './server/logger.js';
+import { loadServerModels } from './server/models.js';
 import { type RunningServer, startServer } from './server/server.js';
 
 /** Prints to stderr as plain text too: a person starting the server reads this, not the JSON log. */
@@ -47,8 +47,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ level: config.logLevel });
-  log.info('loading models', { models_dir: config.modelsDir, execution_provider: config.executionProvider });
-  const loading = loadModels(config.modelsDir, {
+  log.info('loading models', {
+    models_dir: config.modelsDir,
+    execution_provider: config.executionProvider,
+    runtime_thread: config.runtimeThread,
+  });
+  const loading = loadServerModels(config, {
     executionProvider: config.executionProvider,
     maxQueue: config.maxQueue,
     workers: config.workers,

@@ -3,15 +3,15 @@
  * the server with other settings in the same run. Same config, loader and server as the real entry point.
  */
 import { loadServerConfig } from '../../inference/config.js';
-import { loadModels } from '../../inference/runtime/index.js';
 import type { SessionTuning } from '../../inference/runtime/worker-protocol.js';
 import { createLogger } from '../../inference/server/logger.js';
+import { loadServerModels } from '../../inference/server/models.js';
 import { startServer } from '../../inference/server/server.js';
 
 const { workers, ...tuning } = JSON.parse(process.argv[2] ?? '{}') as SessionTuning & { workers?: number };
 const config = loadServerConfig();
 const log = createLogger({ level: config.logLevel });
-const models = loadModels(config.modelsDir, {
+const models = loadServerModels(config, {
   executionProvider: config.executionProvider,
   maxQueue: config.maxQueue,
   workers,

@@ -1,6 +1,7 @@
 /**
  * 2. Serving overhead: the same Caption and Generate requests through gRPC (server in this process, on the
- * same runtime object) and in process, alternating. "In process" does the request's whole work without the
+ * package loaded as the server loads it: on a runtime thread of its own unless RUNTIME_THREAD=0) and in
+ * process, alternating. "In process" does the request's whole work without the
  * server: Caption decodes the request's PNG (the server's own decodeInputImage) and runs the model;
  * Generate runs the model and encodes the PNG it returns (encodeImage). Overhead = gRPC time / in-process
  * time - 1 (median of paired runs): protobuf, HTTP/2 on loopback, the handlers, events and logging.
@@ -16,6 +17,7 @@ import type { GeneratedImage, ModelRuntime, RgbImage } from '../../inference/run
 import { decodeInputImage } from '../../inference/server/image-input.js';
 import { encodeImage } from '../../inference/server/image-output.js';
 import { createLogger } from '../../inference/server/logger.js';
+import { loadServerModels } from '../../inference/server/models.js';
 import { startServer } from '../../inference/server/server.js';
 import { type BenchContext, defaultParams, jobContext } from '../lib/context.js';
 import { testPicture } from '../lib/images.js';
@@ -123,13 +125,25 @@ async function measureServingPath(
 
 export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
   const t0 = now();
-  const { runtime, manifest } = await ctx.load();
+  const { runtime, manifest, modelsDir } = await ctx.load();
   const config = loadServerConfig({
     INFERENCE_LISTEN: '127.0.0.1:0',
     LOG_LEVEL: 'info',
     INFERENCE_TOKEN: '',
+    RUNTIME_THREAD: process.env.RUNTIME_THREAD ?? '',
   });
-  const local = await startLocal(config, manifest.name, runtime);
+  // a second copy, loaded as inference/main.ts loads it: the runtime thread's hop is part of a call's cost
+  const served = config.runtimeThread
+    ? [
+        ...(
+          await loadServerModels(
+            { ...config, modelsDir },
+            { executionProvider: 'cpu', maxBatch: ctx.options.maxBatch, maxQueue: 256 },
+          )
+        ).values(),
+      ][0]!
+    : runtime;
+  const local = await startLocal(config, manifest.name, served);
   try {
     const { rgb, png } = await testPicture(manifest.image.size);
     const params = defaultParams(runtime, SEED);
@@ -204,15 +218,18 @@ export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
         rows,
         servingPath,
         input: `${manifest.image.size}x${manifest.image.size} PNG (${png.length} bytes)`,
+        runtimeThread: config.runtimeThread,
       },
       floors,
       notes: [
         'server and client in the bench process, loopback, plaintext, info-level logs formatted but not printed',
+        'runtimeThread: whether the server ran the package on a runtime thread of its own (RUNTIME_THREAD, as deployed); the in-process side runs on the bench thread',
         'in process = the request without the server: PNG decode + model (Caption), model + PNG encode (Generate); overModelPct compares with the model call alone',
         'servingPath: the same requests through a second server whose runtime answers at once with a stored result (the fixed cost of a call, hot, with no model run in between), against the same in-process work',
       ],
     };
   } finally {
     await local.close();
+    if (served !== runtime) await served.close();
   }
 }

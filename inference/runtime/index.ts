@@ -11,3 +11,4 @@ export {
   loadModels,
   type WorkerLayout,
 } from './package-loader.js';
+export { loadModelsInThread } from './runtime-thread.js';

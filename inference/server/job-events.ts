@@ -6,14 +6,13 @@
  * Plain progress events (no preview) are rate-limited to one per `progressIntervalMs`: the runtime
  * reports every model step (a Generate makes ~25 in ~100 ms), and each event is a gRPC message that
  * costs the server and the client a wake-up, serialisation and a socket write while the model runs,
- * taking CPU from it. An event arriving sooner than that after the last one is held; a newer one
- * replaces it (progress is a state, not a log), and the held one is written when the interval is over,
- * before any other event (so the order is kept) and before the result, so a client always sees the last
- * progress. The first event and events with a preview are never held.
+ * taking CPU from it (ProgressGate: the newest held event is written when the interval is over, before
+ * any other event and before the result, so a client always sees the last progress).
  */
 
 import type { OutputFormat, Progress, Queued } from '../protocol/types.js';
 import type { JobContext, ProgressEvent, QueueEvent } from '../runtime/api.js';
+import { ProgressGate } from '../runtime/progress-gate.js';
 import type { CallContext } from './call-context.js';
 import { encodeImage } from './image-output.js';
 
@@ -66,40 +65,12 @@ export function createJobEventWriter(
     });
   };
 
-  const interval = options.progressIntervalMs;
-  let lastSentAt = Number.NEGATIVE_INFINITY;
-  let held: ProgressEvent | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const sendProgress = (e: ProgressEvent) => {
-    lastSentAt = performance.now();
-    append(async () => ({ progress: await toProgress(e, format) }));
-  };
-  /** Forgets the held progress event and its timer; returns the event. */
-  const takeHeld = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const e = held;
-    held = undefined;
-    return e;
-  };
-  /** Writes the held progress event, if any, ahead of whatever comes next. */
-  const releaseHeld = () => {
-    const e = takeHeld();
-    if (e && !ctx.signal.aborted) sendProgress(e);
-  };
-  const offerProgress = (e: ProgressEvent) => {
-    const now = performance.now();
-    if (e.preview || now - lastSentAt >= interval) {
-      takeHeld(); // superseded by this one
-      sendProgress(e);
-      return;
-    }
-    held = e;
-    timer ??= setTimeout(releaseHeld, lastSentAt + interval - now).unref();
-  };
+  const progress = new ProgressGate(options.progressIntervalMs, (e) => {
+    if (!ctx.signal.aborted) append(async () => ({ progress: await toProgress(e, format) }));
+  });
 
   const push = (make: () => JobEventBody | Promise<JobEventBody>) => {
-    releaseHeld();
+    progress.release();
     append(make);
   };
   return {
@@ -111,7 +82,7 @@ export function createJobEventWriter(
       onQueue: (e) => push(() => ({ queued: toQueued(e) })),
       onProgress: (e) => {
         if (e.stage !== 'queued') ctx.markStarted();
-        offerProgress(e);
+        progress.offer(e);
       },
       onTextDelta:
         onTextDelta &&
@@ -121,7 +92,7 @@ export function createJobEventWriter(
         }),
     }),
     flush: async () => {
-      releaseHeld();
+      progress.release();
       await chain;
       if (failure !== undefined) throw failure;
     },

@@ -1,8 +1,23 @@
-/** Picks the model a request names (or the default one) and checks it can do what is asked. */
+/** Loads the server's models, picks the model a request names (or the default one) and checks it can do what is asked. */
+import type { ServerConfig } from '../config.js';
 import type { ModelDescription, ModelRuntime } from '../runtime/api.js';
+import { type LoadOptions, loadModels, loadModelsInThread } from '../runtime/index.js';
 import { InputError } from './errors.js';
 
 export type ModelMap = ReadonlyMap<string, ModelRuntime>;
+
+/**
+ * The packages as the server serves them: on a runtime thread of its own (RUNTIME_THREAD=1), which sends plain
+ * progress across at the rate the server writes it to clients, or in process.
+ */
+export function loadServerModels(
+  config: Pick<ServerConfig, 'modelsDir' | 'runtimeThread' | 'progressIntervalMs'>,
+  options: LoadOptions,
+): Promise<Map<string, ModelRuntime>> {
+  return config.runtimeThread
+    ? loadModelsInThread(config.modelsDir, options, { progressIntervalMs: config.progressIntervalMs })
+    : loadModels(config.modelsDir, options);
+}
 
 /** Bounds of SamplingParams.steps. The manifest has them; older runtimes may not expose them. */
 export function stepBounds(desc: ModelDescription): { min: number; max: number } {
