@@ -52,15 +52,20 @@ async function main(): Promise<void> {
     execution_provider: config.executionProvider,
     runtime_thread: config.runtimeThread,
   });
-  const loading = loadServerModels(config, {
-    executionProvider: config.executionProvider,
-    maxQueue: config.maxQueue,
-    workers: config.workers,
-    sessionTuning: {
-      ...(config.intraOpThreads ? { intraOpThreads: config.intraOpThreads } : {}),
-      ...(config.workerNiceness !== undefined ? { niceness: config.workerNiceness } : {}),
+  const loading = loadServerModels(
+    config,
+    {
+      executionProvider: config.executionProvider,
+      maxQueue: config.maxQueue,
+      workers: config.workers,
+      sessionTuning: {
+        ...(config.intraOpThreads ? { intraOpThreads: config.intraOpThreads } : {}),
+        ...(config.workerNiceness !== undefined ? { niceness: config.workerNiceness } : {}),
+      },
     },
-  });
+    // as a crash of the runtime in process would: exit, for the supervisor to restart a whole server
+    (err) => fail(log, 'the model runtime thread stopped', err),
+  );
   loading.catch(() => {}); // reported below, after the server is up
   const server = await startServer({ config, models: loading, log }).catch((err) =>
     fail(log, `cannot listen on ${config.listen}`, err),

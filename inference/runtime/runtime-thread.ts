@@ -48,7 +48,10 @@ class RuntimeThread {
   private onClosed: (() => void) | undefined;
   readonly ready: Promise<ModelDescription[]>;
 
-  constructor(data: ThreadData) {
+  constructor(
+    data: ThreadData,
+    private readonly onDown?: (err: Error) => void,
+  ) {
     this.worker = new Worker(new URL('./runtime-thread-entry.mjs', import.meta.url), {
       name: 'ddt-runtime',
       workerData: data,
@@ -63,8 +66,10 @@ class RuntimeThread {
         else this.receive(msg);
       });
       const fail = (err: Error) => {
+        const unexpected = this.down === undefined && this.closing === undefined;
         this.down ??= err;
         reject(err);
+        if (unexpected) this.onDown?.(err);
         for (const [id, call] of this.pending) this.settle(id, call, () => call.reject(this.unavailable()));
         this.onClosed?.();
       };
@@ -209,10 +214,15 @@ class ThreadRuntime implements ModelRuntime {
   }
 }
 
-/** How the runtime thread reports to the main thread. */
+/** How the runtime thread reports to the main thread, and what happens if it stops. */
 export interface ThreadReporting {
   /** How stale stats() may be while jobs run (ms; default 50). */
   statsIntervalMs?: number;
+  /**
+   * Called once if the thread stops other than by close() (a crash in the runtime): calls in flight and later
+   * calls get UNAVAILABLE. The server exits on it, as it would have crashed with the runtime in process.
+   */
+  onDown?: (err: Error) => void;
   /**
    * At most one plain progress event (no preview) per job per this many ms is sent across (ProgressGate; the
    * newest held one before anything else of the job); default 0, every event. The server passes its
@@ -230,12 +240,15 @@ export async function loadModelsInThread(
   options: LoadOptions,
   reporting: ThreadReporting = {},
 ): Promise<Map<string, ModelRuntime>> {
-  const thread = new RuntimeThread({
-    modelsDir,
-    options,
-    statsIntervalMs: reporting.statsIntervalMs ?? 50,
-    progressIntervalMs: reporting.progressIntervalMs ?? 0,
-  });
+  const thread = new RuntimeThread(
+    {
+      modelsDir,
+      options,
+      statsIntervalMs: reporting.statsIntervalMs ?? 50,
+      progressIntervalMs: reporting.progressIntervalMs ?? 0,
+    },
+    reporting.onDown,
+  );
   const descriptions = await thread.ready;
   return new Map(descriptions.map((d) => [d.name, new ThreadRuntime(thread, d)]));
 }

@@ -8,14 +8,19 @@ export type ModelMap = ReadonlyMap<string, ModelRuntime>;
 
 /**
  * The packages as the server serves them: on a runtime thread of its own (RUNTIME_THREAD=1), which sends plain
- * progress across at the rate the server writes it to clients, or in process.
+ * progress across at the rate the server writes it to clients, or in process. `onRuntimeDown`: the runtime
+ * thread stopped unexpectedly (ThreadReporting.onDown).
  */
 export function loadServerModels(
   config: Pick<ServerConfig, 'modelsDir' | 'runtimeThread' | 'progressIntervalMs'>,
   options: LoadOptions,
+  onRuntimeDown?: (err: Error) => void,
 ): Promise<Map<string, ModelRuntime>> {
   return config.runtimeThread
-    ? loadModelsInThread(config.modelsDir, options, { progressIntervalMs: config.progressIntervalMs })
+    ? loadModelsInThread(config.modelsDir, options, {
+        progressIntervalMs: config.progressIntervalMs,
+        ...(onRuntimeDown ? { onDown: onRuntimeDown } : {}),
+      })
     : loadModels(config.modelsDir, options);
 }
 

@@ -146,7 +146,8 @@ describe('loading and closing on the runtime thread', () => {
     const local = [...(await loadModels(models, cpu)).values()][0]!;
     try {
       const params = { ...local.description.defaults, seed: 3n };
-      const [across, here]: ProgressEvent[][] = [[], []];
+      const across: ProgressEvent[] = [];
+      const here: ProgressEvent[] = [];
       await threaded.generate('a', 1, params, ctx({ onProgress: (e) => across.push(e) }));
       await local.generate('a', 1, params, ctx({ onProgress: (e) => here.push(e) }));
       expect(here.length).toBeGreaterThan(2);
@@ -154,6 +155,34 @@ describe('loading and closing on the runtime thread', () => {
     } finally {
       await Promise.all([threaded.close(), local.close()]);
     }
+  });
+
+  it('reports a thread that stops unexpectedly once, and answers its calls as unavailable', async () => {
+    const models = await tinyModels(1);
+    const downs: Error[] = [];
+    const loaded = await loadModelsInThread(
+      models,
+      { executionProvider: 'cpu' },
+      { onDown: (e) => downs.push(e) },
+    );
+    const runtime = [...loaded.values()][0]!;
+    const size = runtime.description.imageSize;
+    const params = { ...runtime.description.defaults, seed: 1n };
+    const inFlight = runtime.generate('a', 2, params, ctx());
+    // failure injection: stop the thread as a crash would (the proxy's private thread)
+    await (
+      runtime as unknown as { thread: { worker: { terminate(): Promise<number> } } }
+    ).thread.worker.terminate();
+    expect(await kindOf(inFlight)).toBe('unavailable');
+    expect(
+      await kindOf(
+        runtime.encode({ width: size, height: size, data: new Uint8Array(size * size * 3) }, ctx()),
+      ),
+    ).toBe('unavailable');
+    expect(downs).toHaveLength(1);
+    expect(downs[0]!.message).toMatch(/runtime thread exited with code 1/);
+    await runtime.close();
+    expect(downs).toHaveLength(1);
   });
 
   it('refuses calls once closed, as unavailable', async () => {
