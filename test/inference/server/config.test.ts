@@ -35,6 +35,13 @@ describe('server config', () => {
     expect(loadServerConfig({ MODEL_WORKER_NICE: '15' }).workerNiceness).toBe(15);
   });
 
+  it('runs the model runtime on a thread of its own unless RUNTIME_THREAD is 0', () => {
+    expect(loadServerConfig({}).runtimeThread).toBe(true);
+    expect(loadServerConfig({ RUNTIME_THREAD: '' }).runtimeThread).toBe(true);
+    expect(loadServerConfig({ RUNTIME_THREAD: '0' }).runtimeThread).toBe(false);
+    expect(() => loadServerConfig({ RUNTIME_THREAD: '2' })).toThrow(/RUNTIME_THREAD/);
+  });
+
   it('reads TLS and token', () => {
     const c = loadServerConfig({ TLS_CERT: '/c.pem', TLS_KEY: '/k.pem', INFERENCE_TOKEN: ' t ' });
     expect(c.tls).toEqual({ certPath: '/c.pem', keyPath: '/k.pem' });
