@@ -62,8 +62,10 @@ class RuntimeThread {
           for (const m of msg.models) this.stats.set(m.description.name, m.stats);
           this.openModels = msg.models.length;
           resolve(msg.models.map((m) => m.description));
-        } else if (msg.type === 'load-failed') reject(deserializeError(msg.error));
-        else this.receive(msg);
+        } else if (msg.type === 'load-failed') {
+          this.down = deserializeError(msg.error); // the thread stops next: expected, not a crash
+          reject(this.down);
+        } else this.receive(msg);
       });
       const fail = (err: Error) => {
         const unexpected = this.down === undefined && this.closing === undefined;

@@ -129,12 +129,17 @@ describe('loading and closing on the runtime thread', () => {
   it('rejects a broken package with the error loadModels gives', async () => {
     const models = await tinyModels(2);
     const cpu = { executionProvider: 'cpu' as const };
-    const inThread = await loadModelsInThread(models, cpu).catch((e: unknown) => e);
+    const downs: Error[] = [];
+    const inThread = await loadModelsInThread(models, cpu, { onDown: (e) => downs.push(e) }).catch(
+      (e: unknown) => e,
+    );
     const inProcess = await loadModels(models, cpu).catch((e: unknown) => e);
     expect(inThread).toBeInstanceOf(ModelPackageError);
     expect((inThread as ModelPackageError).file).toBe((inProcess as ModelPackageError).file);
     expect((inThread as Error).message).toBe((inProcess as Error).message);
     expect((inThread as Error).message).toMatch(/manifest\.json: unknown version: format_version 2/);
+    await new Promise((r) => setTimeout(r, 200)); // the thread has exited: an expected stop, not a crash
+    expect(downs).toEqual([]);
   });
 
   it('sends plain progress across at most once per progressIntervalMs, the last event before the result', async () => {
