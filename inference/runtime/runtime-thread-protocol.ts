@@ -4,33 +4,31 @@
  * rebuilt as the classes the server maps to gRPC codes (RuntimeError, ModelPackageError).
  */
 import {
-  type ChatTurn,
   type JobContext,
   type ModelDescription,
   type ModelRuntime,
   type ProgressEvent,
   type QueueEvent,
-  type RgbImage,
   RuntimeError,
-  type SamplingParams,
 } from './api.js';
 import { ModelPackageError } from './errors.js';
 import type { LoadOptions } from './package-loader.js';
 
-/** The ModelRuntime methods that run a job, with their arguments before the JobContext. */
-export type ThreadCall =
-  | { method: 'caption'; args: [image: RgbImage] }
-  | { method: 'ask'; args: [image: RgbImage, question: string] }
-  | { method: 'generate'; args: [prompt: string, count: number, params: SamplingParams] }
-  | { method: 'edit'; args: [image: RgbImage, instruction: string, count: number, params: SamplingParams] }
-  | { method: 'chat'; args: [turns: ChatTurn[], params: SamplingParams] }
-  | {
-      method: 'blend';
-      args: [a: RgbImage, b: RgbImage, range: { from: number; to: number }, params: SamplingParams];
-    }
-  | { method: 'encode'; args: [image: RgbImage] }
-  | { method: 'decode'; args: [tokens: number[], keep: number, params: SamplingParams] }
-  | { method: 'reveal'; args: [tokens: number[], params: SamplingParams, keeps: number[] | undefined] };
+/** The ModelRuntime methods that run a job. */
+type JobMethod = 'caption' | 'ask' | 'generate' | 'edit' | 'chat' | 'blend' | 'encode' | 'decode' | 'reveal';
+
+/**
+ * A method's arguments without its JobContext, read off ModelRuntime (api.ts) so that the two cannot drift;
+ * reveal takes `keeps` after the context, so it travels last.
+ */
+type ArgsOf<M extends JobMethod> = Parameters<ModelRuntime[M]> extends [...infer Before, JobContext]
+  ? Before
+  : Parameters<ModelRuntime[M]> extends [...infer Before, JobContext, (infer After)?]
+    ? [...Before, After | undefined]
+    : never;
+
+/** One ModelRuntime call as data: the method and its arguments before the JobContext. */
+export type ThreadCall = { [M in JobMethod]: { method: M; args: ArgsOf<M> } }[JobMethod];
 
 /** Which of the job's hooks the caller set: the thread reports only those (a preview is pixels to copy). */
 export interface HookFlags {
