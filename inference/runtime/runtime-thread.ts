@@ -69,11 +69,9 @@ class RuntimeThread {
       });
       const fail = (err: Error) => {
         const unexpected = this.down === undefined && this.closing === undefined;
-        this.down ??= err;
         reject(err);
+        this.stopped(err);
         if (unexpected) this.onDown?.(err);
-        for (const [id, call] of this.pending) this.settle(id, call, () => call.reject(this.unavailable()));
-        this.onClosed?.();
       };
       this.worker.on('error', fail);
       this.worker.on('exit', (code) => fail(new Error(`runtime thread exited with code ${code}`)));
@@ -124,9 +122,7 @@ class RuntimeThread {
       return;
     }
     if (msg.type === 'closed') {
-      this.down ??= new Error('closed');
-      for (const [id, call] of this.pending) this.settle(id, call, () => call.reject(this.unavailable()));
-      this.onClosed?.();
+      this.stopped(new Error('closed'));
       return;
     }
     const call = this.pending.get(msg.id);
@@ -136,6 +132,13 @@ class RuntimeThread {
     else if (msg.type === 'text') call.ctx.onTextDelta?.(msg.delta);
     else if (msg.type === 'result') this.settle(msg.id, call, () => call.resolve(msg.value));
     else this.settle(msg.id, call, () => call.reject(deserializeError(msg.error)));
+  }
+
+  /** The thread is gone (closed, crashed or never loaded): calls still pending get UNAVAILABLE. */
+  private stopped(err: Error): void {
+    this.down ??= err;
+    for (const [id, call] of this.pending) this.settle(id, call, () => call.reject(this.unavailable()));
+    this.onClosed?.();
   }
 
   private settle(id: number, call: PendingCall, done: () => void): void {
