@@ -44,8 +44,8 @@ from ddt.common import setup_torch  # noqa: E402
 from ddt.language import CAPTION_INSTRUCTION  # noqa: E402
 from ddt.llm import KVCacheLlama, make_llm  # noqa: E402
 from ddt.pipeline import Pipeline, Sampling, seeds_for  # noqa: E402
-from ddt.presets import PRESETS, CaptionRerank, ImageRerank  # noqa: E402
-from ddt.tokenizer_model import DDTTokenizer  # noqa: E402
+from ddt.presets import PRESETS, CaptionRerank, ImageRerank, decode_steps  # noqa: E402
+from ddt.tokenizer_model import DDTTokenizer, Renderer  # noqa: E402
 from ddt.vocab import Vocab, build_text_tokenizer  # noqa: E402
 from ddt.world import Obj, make_scene, render  # noqa: E402
 
@@ -89,26 +89,38 @@ def random_run(preset):
     return tok, llm, vocab, ck, ck
 
 
+def random_renderer(preset, tok: DDTTokenizer) -> tuple[Renderer | None, dict | None]:
+    """A renderer with seeded random added blocks when the preset uses one, like export.load_renderer."""
+    if not preset.use_renderer:
+        return None, None
+    torch.manual_seed(1)
+    renderer = Renderer(tok.cfg, tok.fsq, extra_layers=1).eval()
+    renderer.net.load_state_dict(tok.denoiser.state_dict(), strict=False)
+    return renderer, {"step": 0, "seconds": 0}
+
+
 def build(args):
     preset = PRESETS[args.preset]
     if args.run == "random":
         tok, llm, vocab, ck_t, ck_l = random_run(preset)
+        renderer, ck_r = random_renderer(preset, tok)
     else:
-        from export import load_run
+        from export import load_renderer, load_run
 
         tok, llm, vocab, ck_t, ck_l = load_run(Path(args.run), preset)
+        renderer, ck_r = load_renderer(Path(args.run), tok)
     exported = None
     if args.export:
         from export import export_graphs, write_manifest
 
         out = Path(args.export)
         out.mkdir(parents=True, exist_ok=True)
-        shape = export_graphs(tok, llm, out)
+        shape = export_graphs(tok, llm, out, renderer=renderer)
         defaults = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "guidance_scale": preset.guidance_scale,
                     "text_temperature": 0.0, "max_new_text_tokens": 48}
-        write_manifest(out, out.name, preset, vocab, shape, ck_t, ck_l, defaults)
+        write_manifest(out, out.name, preset, vocab, shape, ck_t, ck_l, defaults, ck_r)
         exported = str(out)
-    return Pipeline(tok, KVCacheLlama(llm), vocab), preset, exported
+    return Pipeline(tok, KVCacheLlama(llm), vocab, renderer), preset, exported
 
 
 def instrument(pipe: Pipeline, timer: StageTimer) -> None:
@@ -119,10 +131,11 @@ def instrument(pipe: Pipeline, timer: StageTimer) -> None:
     pipeline_mod.sample = timer.wrap("diffusion", pipeline_mod.sample)
 
 
-def sampling(req, preset) -> Sampling:
+def sampling(req, preset, default_steps: int) -> Sampling:
+    """default_steps: the package's (presets.decode_steps), for requests that leave steps out."""
     return Sampling(temperature=float(req.get("temperature", 1.0)), top_k=int(req.get("top_k", 0)),
                     top_p=float(req.get("top_p", 1.0)), guidance=float(req.get("guidance", preset.guidance_scale)),
-                    steps=int(req.get("steps", preset.sampler_steps)))
+                    steps=int(req.get("steps", default_steps)))
 
 
 def image_rerank(req) -> ImageRerank:
@@ -184,7 +197,7 @@ def flops(pipe: Pipeline, req) -> dict:
 
 def handle(pipe: Pipeline, preset, timer: StageTimer, images, req) -> dict:
     op = req["op"]
-    sp = sampling(req, preset)
+    sp = sampling(req, preset, decode_steps(preset, pipe.renderer is not None))
     count = int(req.get("count", 1))
     seed = int(req.get("seed", "42"))
     if op == "generate":
@@ -239,7 +252,7 @@ def serve(args) -> None:
     ready = {
         "ok": True, "op": "ready", "preset": preset.name, "torch": torch.__version__,
         "threads": torch.get_num_threads(), "exported": exported, "image_size": size, "tokens_per_image": pipe.K,
-        "caption_instruction": CAPTION_INSTRUCTION, "sampler_steps": preset.sampler_steps,
+        "caption_instruction": CAPTION_INSTRUCTION, "sampler_steps": decode_steps(preset, pipe.renderer is not None),
         "guidance_scale": preset.guidance_scale,
         "images": [base64.b64encode(np.ascontiguousarray(im).tobytes()).decode() for im in images],
     }

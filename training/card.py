@@ -63,6 +63,10 @@ def build(out: Path, hardware: str, notes: str) -> str:
         f"{m['image']['size']}x{m['image']['size']} pixels, x0-prediction, rectified flow) that sees code indices "
         f"j < k(t), k(t) = {m['schedule']['knots']} (more codes as noise grows), plus a preview head fed to the "
         "denoiser as extra channels. Trained end to end with the denoising loss.",
+        *([f"- One-step renderer (`graphs.renderer`, the default decode: `sampler.use_renderer`): the decoder's "
+           f"network at t = 1 on zeros (no noise), with {tr.get('renderer_extra_layers', 0)} blocks added, fine-tuned "
+           "on the frozen codes (training/train_renderer.py); requests that ask for steps >= 1 use the sampler."]
+          if m["graphs"].get("renderer") else []),
         f"- MLLM: Hugging Face `LlamaForCausalLM` ({m['graphs']['llm']['num_layers']} layers, "
         f"{m['graphs']['llm']['num_kv_heads']} KV heads x {m['graphs']['llm']['head_dim']}), vocabulary "
         f"{m['vocab']['size']} = {m['vocab']['text_size']} word-level text tokens and specials + "
@@ -79,7 +83,9 @@ def build(out: Path, hardware: str, notes: str) -> str:
         "## Training",
         f"- Hardware: {hardware}.",
         f"- Tokenizer: {tr['tokenizer_steps']} steps, {fmt_minutes(tr['tokenizer_seconds'])}; "
-        f"LLM: {tr['llm_steps']} steps, {fmt_minutes(tr['llm_seconds'])} (compute time, single process).",
+        f"LLM: {tr['llm_steps']} steps, {fmt_minutes(tr['llm_seconds'])}"
+        + (f"; renderer: {tr['renderer_steps']} steps, {fmt_minutes(tr['renderer_seconds'])}" if "renderer_steps" in tr
+           else "") + " (compute time, single process).",
         "- Reproduce from scratch: `bash training/retrain.sh`. For a preset with a recipe "
         "(`training/recipes/<preset>.json`) it replays the recorded training phases in order (`training/replay.py`; "
         "`--plan` lists them with the time left), then exports, evaluates and writes this card; the README gives "
@@ -90,7 +96,9 @@ def build(out: Path, hardware: str, notes: str) -> str:
     if ev:
         sp = ev["sampling"]
         lines.append(f"Sampling for images: temperature {sp['temperature']}, guidance {sp['guidance']}, "
-                     f"{sp['steps']} decoder step{'s' if sp['steps'] != 1 else ''}; text greedy. n = {ev['n_per_category']} per category.")
+                     + (f"{sp['steps']} decoder step{'s' if sp['steps'] != 1 else ''}" if sp["steps"]
+                        else "the one-step renderer")
+                     + f"; text greedy. n = {ev['n_per_category']} per category.")
         lines.append("")
         if "t2i" in ev:
             t = ev["t2i"]
@@ -154,7 +162,9 @@ def build(out: Path, hardware: str, notes: str) -> str:
                          "for comparing checkpoints): " + ", ".join(f"{k} {v}" for k, v in ev["heldout_loss"].items()))
         if tk:
             lines.append(f"- Tokenizer encode -> decode reproduces the detected scene: "
-                         f"{mark(tk['recon_exact'], FLOORS['recon'])}")
+                         f"{mark(tk['recon_exact'], FLOORS['recon'])}"
+                         + (f" (decoded by the renderer; by the sampler in one step: {tk['recon_exact_sampler']:.3f})"
+                            if "recon_exact_sampler" in tk else ""))
             lines.append(f"- Codebook usage: {tk['codes_used']} of {m['tokens']['codebook_size']} codes seen on "
                          f"held-out images, perplexity {tk['codebook_perplexity']}.")
             lines += ["", "### Progressive decoding (attribute accuracy vs coarsest codes kept)", "",

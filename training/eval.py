@@ -27,10 +27,10 @@ from ddt.language import (
 )
 from ddt.llm import KVCacheLlama
 from ddt.pipeline import Pipeline, Sampling, seeds_for
-from ddt.presets import PRESETS, CaptionRerank, ImageRerank, Preset
+from ddt.presets import PRESETS, CaptionRerank, ImageRerank, Preset, decode_steps
 from ddt.tasks import build_sequence, eval_scene, sample_any_edit, t2i_prompt
 from ddt.world import POSITIONS, Obj, Scene, detect, render
-from export import caption_rerank_fields, image_rerank_fields, load_run
+from export import caption_rerank_fields, image_rerank_fields, load_renderer, load_run
 from ddt.llm_batches import SceneCodes, collate
 from train_llm import weighted_loss
 
@@ -42,6 +42,10 @@ def eval_tokenizer(pipe: Pipeline, n: int, steps: int) -> dict:
     codes = pipe.encode(imgs)
     recon = pipe.decode(codes, steps, seeds_for(5, n))
     exact = sum(detect(recon[i]) == scenes[i] for i in range(n)) / n
+    sampler = {}
+    if steps == 0:  # the renderer decodes by default: the one-step sampler beside it, from the same noise seeds
+        one = pipe.decode(codes, 1, seeds_for(5, n))
+        sampler["recon_exact_sampler"] = round(sum(detect(one[i]) == scenes[i] for i in range(n)) / n, 3)
     flat = Counter(c for cs in codes for c in cs)
     probs = np.array(list(flat.values()), dtype=np.float64) / sum(flat.values())
     perplexity = float(math.exp(-(probs * np.log(probs)).sum()))
@@ -65,8 +69,8 @@ def eval_tokenizer(pipe: Pipeline, n: int, steps: int) -> dict:
                 shp += got is not None and got.shape == o.shape
         curve.append({"kept": m, "count": round(cnt / sub, 3), "position": round(pos / total, 3),
                       "colour": round(col / total, 3), "shape": round(shp / total, 3)})
-    return {"recon_exact": round(exact, 3), "codes_used": len(flat), "codebook_perplexity": round(perplexity, 1),
-            "progressive": curve}
+    return {"recon_exact": round(exact, 3), **sampler, "codes_used": len(flat),
+            "codebook_perplexity": round(perplexity, 1), "progressive": curve}
 
 
 def save_reveal(pipe: Pipeline, path: Path, steps: int) -> None:
@@ -236,7 +240,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--guidance", type=float, default=None, help="default: the preset's")
     ap.add_argument("--temperature", type=float, default=0.0)
-    ap.add_argument("--steps", type=int, default=None, help="decoder sampler steps (default: the preset's)")
+    ap.add_argument("--steps", type=int, default=None,
+                    help="decoder steps, 0 = the renderer (default: the package's, presets.decode_steps)")
     ap.add_argument("--image-candidates", type=int, default=None, help="default: the preset's")
     ap.add_argument("--image-temperature", type=float, default=None, help="default: the preset's")
     ap.add_argument("--image-forward-weight", type=float, default=None, help="default: the preset's")
@@ -264,10 +269,11 @@ def main() -> None:
     setup_torch(args.threads)
     preset = PRESETS[args.preset]
     tok, llm, vocab, ck_t, ck_l = load_run(Path(args.run), preset)
-    pipe = Pipeline(tok, KVCacheLlama(llm), vocab)
+    renderer, ck_r = load_renderer(Path(args.run), tok)
+    pipe = Pipeline(tok, KVCacheLlama(llm), vocab, renderer)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    steps = args.steps or preset.sampler_steps
+    steps = args.steps if args.steps is not None else decode_steps(preset, renderer is not None)
     guidance = args.guidance if args.guidance is not None else preset.guidance_scale
     sp = Sampling(temperature=args.temperature, guidance=guidance, steps=steps)
     parts = args.only.split(",")
@@ -318,7 +324,9 @@ def main() -> None:
     if "loss" in parts:
         res["heldout_loss"] = eval_loss(pipe, max(args.n * 2, 10))
     res["training"] = {"tokenizer_steps": ck_t["step"], "tokenizer_seconds": round(ck_t["seconds"]),
-                       "llm_steps": ck_l["step"], "llm_seconds": round(ck_l["seconds"])}
+                       "llm_steps": ck_l["step"], "llm_seconds": round(ck_l["seconds"]),
+                       **({"renderer_steps": ck_r["step"], "renderer_seconds": round(ck_r["seconds"])}
+                          if ck_r else {})}
     print(json.dumps(res, indent=1))
     (out / "eval.json").write_text(json.dumps(res, indent=2) + "\n")
 

@@ -24,19 +24,21 @@ from ddt.language import (
     CAPTION_INSTRUCTION, PROMPT_INSTRUCTION, caption_edit_request, caption_question_request, edit_plan_request,
     plan_request,
 )
-from ddt.export_graphs import DenoiserGraph, LlamaGraph
+from ddt.export_graphs import DenoiserGraph, LlamaGraph, RendererGraph
 from ddt.llm import KVCacheLlama, make_llm
 from ddt.pipeline import Pipeline, Sampling, seeds_for
-from ddt.presets import PRESETS, CaptionRerank, ImageRerank, Preset
+from ddt.presets import PRESETS, CaptionRerank, ImageRerank, Preset, decode_steps
 from ddt.rng import image_seed
+from ddt.shared_weights import share_weights
 from ddt.tasks import eval_scene, sample_any_edit, t2i_prompt
-from ddt.tokenizer_model import DDTTokenizer
+from ddt.tokenizer_model import DDTTokenizer, Renderer
 from ddt.vocab import SPECIALS, Vocab, build_text_tokenizer
 from ddt.world import Obj, make_scene, render
 
 # opset 20 exports tanh-GELU as one Gelu node (17 spelled it as 9 element-wise nodes per use)
 OPSET = 20
 FORMAT_VERSION = 1
+DECODER_WEIGHTS = "decoder.weights"  # external data of denoiser.onnx and renderer.onnx when there is a renderer
 
 
 class EncoderGraph(torch.nn.Module):
@@ -59,7 +61,47 @@ def load_run(run: Path, preset):
     return tok.eval(), llm.eval(), vocab, ck_t, ck_l
 
 
-def export_graphs(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer") -> dict:
+def load_renderer(run: Path, tok: DDTTokenizer) -> tuple[Renderer | None, dict | None]:
+    """The run's one-step renderer (renderer.pt, train_renderer.py) and its checkpoint, or (None, None). A slim
+    checkpoint (`added_only`, slim_renderer) holds the added blocks alone, the rest being the decoder's. The
+    added blocks' weights are rounded to float16 precision, as the slim checkpoint stores them, so the package,
+    the golden files and the benchmark's reference all compute with the same weights."""
+    ck = load_checkpoint(run / "renderer.pt")
+    if not ck:
+        return None, None
+    renderer = Renderer(tok.cfg, tok.fsq, ck.get("extra_layers", 0))
+    if ck.get("added_only"):
+        renderer.net.load_state_dict(tok.denoiser.state_dict(), strict=False)
+        missing = renderer.load_state_dict({k: v.float() for k, v in ck["model"].items()}, strict=False).missing_keys
+        assert all(not k.startswith(added_prefixes(renderer)) for k in missing), missing
+    else:
+        renderer.load_state_dict(ck["model"])
+    with torch.no_grad():
+        for name, param in renderer.named_parameters():
+            if name.startswith(added_prefixes(renderer)):
+                param.copy_(param.half().float())
+    return renderer.eval(), ck
+
+
+def added_prefixes(renderer: Renderer) -> tuple[str, ...]:
+    first = renderer.cfg.dec_layers
+    return tuple(f"net.blocks.{i}." for i in range(first, first + renderer.extra_layers))
+
+
+def slim_renderer(renderer: Renderer, ck: dict, tok: DDTTokenizer) -> dict:
+    """The renderer's committed checkpoint: its added blocks alone in float16 when the rest is still the decoder
+    (trained with --decoder-lr-scale 0), else every weight."""
+    meta = {k: v for k, v in ck.items() if k not in ("model", "opt")}
+    state = renderer.state_dict()
+    decoder = tok.denoiser.state_dict()
+    if all(torch.equal(state[f"net.{k}"], v) for k, v in decoder.items()):
+        added = {k: v.half() for k, v in state.items() if k.startswith(added_prefixes(renderer))}
+        return {**meta, "added_only": True, "model": added}
+    return {**meta, "model": state}
+
+
+def export_graphs(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer",
+                  renderer: Renderer | None = None) -> dict:
     cfg = tok.cfg
     s, K = cfg.image_size, cfg.k
     enc = EncoderGraph(tok).eval()
@@ -71,6 +113,14 @@ def export_graphs(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer") -
     torch.onnx.export(den, args, out / "denoiser.onnx", input_names=["x_t", "t", "codes", "mask"],
                       output_names=["x0"], opset_version=OPSET,
                       dynamic_axes={n: {0: "batch"} for n in ("x_t", "t", "codes", "mask", "x0")})
+    if renderer is not None:
+        ren = RendererGraph(DenoiserGraph(renderer.net)).eval()
+        torch.onnx.export(ren, args[2:], out / "renderer.onnx", input_names=["codes", "mask"], output_names=["x0"],
+                          opset_version=OPSET, dynamic_axes={n: {0: "batch"} for n in ("codes", "mask", "x0")})
+        # the renderer's decoder blocks are the denoiser's: one copy of their weights for both graphs
+        print(json.dumps(share_weights([out / "denoiser.onnx", out / "renderer.onnx"], DECODER_WEIGHTS)))
+    else:
+        (out / DECODER_WEIGHTS).unlink(missing_ok=True)
     wrap = LlamaGraph(KVCacheLlama(llm), kv_cache=kv_cache).eval()
     L = wrap.layers
     past = [torch.zeros(2, wrap.kv_heads, 3, wrap.head_dim) for _ in range(2 * L)]
@@ -90,7 +140,8 @@ def export_graphs(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer") -
     return {"num_layers": L, "num_kv_heads": wrap.kv_heads, "head_dim": wrap.head_dim, "kv_cache": kv_cache}
 
 
-def check_parity(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer") -> dict:
+def check_parity(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer",
+                 renderer: Renderer | None = None) -> dict:
     """Max |ORT - torch| for each graph, including an empty KV cache and a cached step. The references are the
     training modules, so this also checks the restructured export graphs (ddt/export_graphs.py)."""
     so = ort.SessionOptions()
@@ -109,6 +160,11 @@ def check_parity(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer") ->
     ref = tok.denoiser(xt, t, c, m).detach().numpy()
     got = den.run(None, {"x_t": xt.numpy(), "t": t.numpy(), "codes": c.numpy(), "mask": m.numpy()})[0]
     res["denoiser_max_diff"] = float(np.abs(ref - got).max())
+    if renderer is not None:
+        ren = ort.InferenceSession(str(out / "renderer.onnx"), so)
+        ref = renderer(c, m).detach().numpy()
+        got = ren.run(None, {"codes": c.numpy(), "mask": m.numpy()})[0]
+        res["renderer_max_diff"] = float(np.abs(ref - got).max())
     wrap = KVCacheLlama(llm).eval()
     sess = ort.InferenceSession(str(out / "llm.onnx"), so)
     ids = torch.randint(8, 60, (2, 7), generator=g)
@@ -143,8 +199,11 @@ def check_parity(tok: DDTTokenizer, llm, out: Path, kv_cache: str = "buffer") ->
     return res
 
 
-def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, ck_t, ck_l, defaults: dict):
+def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, ck_t, ck_l, defaults: dict,
+                   ck_r: dict | None = None):
+    """ck_r: the renderer's checkpoint when the package has renderer.onnx (export_graphs with a renderer)."""
     tcfg = preset.tokenizer
+    renderer = {"file": "renderer.onnx", "inputs": {"codes": "codes", "mask": "mask"}, "outputs": {"x0": "x0"}}
     manifest = {
         "format": "ddt-model-package",
         "format_version": FORMAT_VERSION,
@@ -157,7 +216,8 @@ def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, 
         "latent": None,
         "tokens": {"per_image": tcfg.k, "codebook_size": tcfg.codebook_size, "order": "coarse_to_fine"},
         "schedule": {"type": "piecewise_linear", "knots": tcfg.knots},
-        "sampler": {"type": "rectified_flow_x0", "steps": preset.sampler_steps, "min_steps": 1, "max_steps": 50},
+        "sampler": {"type": "rectified_flow_x0", "steps": preset.sampler_steps, "min_steps": 1, "max_steps": 50,
+                    "use_renderer": bool(ck_r) and preset.use_renderer},
         "vocab": {"size": vocab.size, "text_size": vocab.text_size, "visual_offset": vocab.text_size,
                   "special": {s.strip("<>"): vocab.id(s) for s in SPECIALS}},
         "prompting": {"caption_instruction": CAPTION_INSTRUCTION, "prompt_instruction": PROMPT_INSTRUCTION,
@@ -174,11 +234,13 @@ def write_manifest(out: Path, name: str, preset, vocab: Vocab, llm_shape: dict, 
                                "past_value": "past_key_values.{i}.value"},
                     "outputs": {"logits": "logits", "present_key": "present.{i}.key",
                                 "present_value": "present.{i}.value"}},
-            "renderer": None, "vae_encoder": None, "vae_decoder": None,
+            "renderer": renderer if ck_r else None, "vae_encoder": None, "vae_decoder": None,
         },
         "tokenizer": "tokenizer.json",
         "training": {"preset": preset.name, "tokenizer_steps": ck_t["step"], "tokenizer_seconds": round(ck_t["seconds"]),
-                     "llm_steps": ck_l["step"], "llm_seconds": round(ck_l["seconds"])},
+                     "llm_steps": ck_l["step"], "llm_seconds": round(ck_l["seconds"]),
+                     **({"renderer_steps": ck_r["step"], "renderer_seconds": round(ck_r["seconds"]),
+                         "renderer_extra_layers": ck_r.get("extra_layers", 0)} if ck_r else {})},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     vocab.text.save(str(out / "tokenizer.json"))
@@ -257,7 +319,7 @@ def reranked_image_cases(pipe: Pipeline, preset: Preset, guidance: float, want: 
     if preset.image_rerank.candidates <= 0:
         return []
     rng = random.Random(29)
-    sp = Sampling(temperature=0.0, guidance=guidance, steps=preset.sampler_steps)
+    sp = Sampling(temperature=0.0, guidance=guidance, steps=decode_steps(preset, pipe.renderer is not None))
     cases = []
     for i in range(tries):
         prompt = t2i_prompt(rng, train=False, category="relation")[0]
@@ -308,7 +370,7 @@ def source_edit_cases(pipe: Pipeline, preset: Preset, sp: Sampling, want: int = 
 
 def write_golden(pipe: Pipeline, path: Path, preset: Preset, guidance: float) -> None:
     """Fixed inputs and the Python reference's outputs, for the TypeScript parity tests."""
-    steps = preset.sampler_steps
+    steps = decode_steps(preset, pipe.renderer is not None)
     size = pipe.tok.cfg.image_size
     prompts = ["two red circles", "a blue square at the top left", "a green triangle to the left of a purple square"]
     seeds = seeds_for(42, len(prompts))
@@ -367,14 +429,17 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tok, llm, vocab, ck_t, ck_l = load_run(Path(args.run), preset)
-    shape = export_graphs(tok, llm, out, args.kv_cache)
+    renderer, ck_r = load_renderer(Path(args.run), tok)
+    shape = export_graphs(tok, llm, out, args.kv_cache, renderer)
     guidance = args.guidance if args.guidance is not None else preset.guidance_scale
     defaults = {"temperature": args.temperature, "top_k": args.top_k, "top_p": 1.0, "guidance_scale": guidance,
                 "text_temperature": 0.0, "max_new_text_tokens": 48,
                 **caption_rerank_fields(preset.caption_rerank),
                 **image_rerank_fields(preset.image_rerank)}
-    write_manifest(out, args.name or out.name, preset, vocab, shape, ck_t, ck_l, defaults)
-    parity = check_parity(tok, llm, out, args.kv_cache)
+    write_manifest(out, args.name or out.name, preset, vocab, shape, ck_t, ck_l, defaults, ck_r)
+    if renderer is None:  # a package re-exported without one must not keep an old renderer file
+        (out / "renderer.onnx").unlink(missing_ok=True)
+    parity = check_parity(tok, llm, out, args.kv_cache, renderer)
     print(json.dumps(parity))
     assert parity["encoder_codes_equal"], parity
     assert max(v for k, v in parity.items() if k.endswith("diff")) < 1e-3, parity
@@ -384,8 +449,10 @@ def main() -> None:
         slim.mkdir(parents=True, exist_ok=True)
         for name, ck in (("tokenizer.pt", ck_t), ("llm.pt", ck_l)):
             torch.save({k: v for k, v in ck.items() if k != "opt"}, slim / name)
+        if renderer is not None:
+            torch.save(slim_renderer(renderer, ck_r, tok), slim / "renderer.pt")
     if args.golden:
-        write_golden(Pipeline(tok, KVCacheLlama(llm), vocab), Path(args.golden), preset, guidance)
+        write_golden(Pipeline(tok, KVCacheLlama(llm), vocab, renderer), Path(args.golden), preset, guidance)
 
 
 if __name__ == "__main__":

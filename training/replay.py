@@ -3,10 +3,10 @@
     python training/replay.py --recipe training/recipes/small.json --run training/runs/small [--threads 2]
     python training/replay.py --recipe training/recipes/small.json --plan      # stages and time, no training
 
-A stage is done when its checkpoint (tokenizer.pt or llm.pt in the run) has reached the stage's `end_step`, so
-the replay can be stopped and started again at any point. LLM stages give their complete task mixture: a task
-the stage does not name gets weight 0, so tasks added to the default mixture later do not leak into old
-phases. The bundled model was trained over many sessions, with interruptions and re-warmed schedules that a
+A stage is done when its checkpoint (tokenizer.pt, renderer.pt or llm.pt in the run) has reached the stage's
+`end_step`, so the replay can be stopped and started again at any point. LLM stages give their complete task
+mixture: a task the stage does not name gets weight 0, so tasks added to the default mixture later do not leak
+into old phases. The bundled model was trained over many sessions, with interruptions and re-warmed schedules that a
 replay in one go does not repeat; each stage's `as_run` says where the two differ.
 """
 
@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import train_llm
+import train_renderer
 import train_tokenizer
 from ddt.common import load_checkpoint
 from ddt.tasks import EXAMPLES
 
-SCRIPTS = {"tokenizer": (train_tokenizer, "tokenizer.pt"), "llm": (train_llm, "llm.pt")}
+SCRIPTS = {"tokenizer": (train_tokenizer, "tokenizer.pt"), "llm": (train_llm, "llm.pt"),
+           "renderer": (train_renderer, "renderer.pt")}
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,12 @@ class DenoiserGraph(nn.Module):
         self.norm, self.eps, self.out = den.norm.weight, den.norm.eps, den.out
 
     def forward(self, x_t, t, codes, mask):
+        args = t[:, None] * self.t_freqs[None]
+        c = self.t_mlp(torch.cat([torch.cos(args), torch.sin(args)], dim=-1))
+        return self.denoise(x_t, self.mod(c)[:, None, :], codes, mask)
+
+    def denoise(self, x_t, mod, codes, mask):
+        """x0 from the blocks' adaLN modulations `mod` [B or 1, 1, 6 * blocks * width] (computed from t)."""
         cfg = self.cfg
         s, n, w = cfg.image_size, cfg.num_patches, cfg.dec_width
         values = F.embedding(codes, self.table)  # [B,K,D]
@@ -208,15 +214,33 @@ class DenoiserGraph(nn.Module):
         h = self.patch_in(patchify_static(torch.cat([x_t, prev], dim=1), cfg.patch, 6, s)) + self.patch_shift
         h = torch.cat([h, tok], dim=1)
         key_bias = F.pad((mask - 1.0) * 1e4, (n, 0))[:, None, None, :]  # patches always visible
-        args = t[:, None] * self.t_freqs[None]
-        c = self.t_mlp(torch.cat([torch.cos(args), torch.sin(args)], dim=-1))
-        mods = self.mod(c)[:, None, :].split(w, dim=-1)
+        mods = mod.split(w, dim=-1)
         last = len(self.blocks) - 1
         for i, b in enumerate(self.blocks):
             # the output reads patch positions only: the last block computes queries and MLP for those alone
             h = b(h, mods[6 * i: 6 * i + 6], key_bias, rows=n if i == last else None)
         x0 = self.out(_rms(h, self.norm, self.eps))
         return unpatchify_static(x0, cfg.patch, 3, s)
+
+
+class RendererGraph(nn.Module):
+    """The one-step renderer (ddt.tokenizer_model.Renderer) as a graph: its network at t = 1 on zeros, over the
+    export form of the denoiser (codes, mask -> x0; docs/model-package.md). t is fixed, so the blocks'
+    modulations are constants computed here: the graph holds neither the timestep MLP nor the modulation
+    matrix, and every other weight of the decoder's blocks is the denoiser graph's own (shared on export)."""
+
+    def __init__(self, den: DenoiserGraph):
+        super().__init__()
+        self.den = den
+        with torch.no_grad():
+            args = torch.ones(1, 1) * den.t_freqs[None]
+            c = den.t_mlp(torch.cat([torch.cos(args), torch.sin(args)], dim=-1))
+            self.register_buffer("mod", den.mod(c)[:, None, :].clone(), persistent=False)
+
+    def forward(self, codes, mask):
+        s = self.den.cfg.image_size
+        zeros = torch.zeros_like(mask[:, :1, None, None]).expand(-1, 3, s, s)
+        return self.den.denoise(zeros, self.mod, codes, mask)
 
 
 def patchify_static(x: torch.Tensor, p: int, c: int, size: int) -> torch.Tensor:

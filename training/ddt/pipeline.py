@@ -20,7 +20,7 @@ from .phrases import phrase_variants
 from .presets import CaptionRerank, ImageRerank
 from .rng import SplitMix64, candidate_seed, image_seed, noise_generator, process_logits, sample_from_probs
 from .tasks import image_ids
-from .tokenizer_model import DDTTokenizer, sample
+from .tokenizer_model import DDTTokenizer, Renderer, keep_mask, sample
 from .vocab import SPECIALS, Vocab
 from .world import normalize_background
 
@@ -45,8 +45,9 @@ def mean_abs_difference(image: np.ndarray, other: np.ndarray) -> float:
 
 
 class Pipeline:
-    def __init__(self, tok: DDTTokenizer, llm: KVCacheLlama, vocab: Vocab):
+    def __init__(self, tok: DDTTokenizer, llm: KVCacheLlama, vocab: Vocab, renderer: Renderer | None = None):
         self.tok, self.llm, self.vocab = tok.eval(), llm.eval(), vocab
+        self.renderer = renderer.eval() if renderer is not None else None  # decodes with steps = 0
         self.K = tok.cfg.k
         V, T = vocab.size, vocab.text_size
         self.visual_mask = torch.full((V,), float("-inf"))
@@ -69,9 +70,12 @@ class Pipeline:
                keep: list[int] | None = None, fast_noise: bool = False,
                noise: torch.Tensor | None = None) -> np.ndarray:
         B = len(codes)
+        keep_t = torch.tensor(keep if keep is not None else [self.K] * B)
+        if steps == 0:  # the one-step renderer: no noise, every kept code visible (docs/model-package.md)
+            assert self.renderer is not None, "steps 0 needs a renderer"
+            return to_uint8(self.renderer(torch.tensor(codes), keep_mask(keep_t, self.K)))
         if noise is None:
             noise = self.noise(B, seeds, fast_noise)
-        keep_t = torch.tensor(keep if keep is not None else [self.K] * B)
         x0 = sample(self.tok.denoiser, torch.tensor(codes), keep_t, steps, noise, self.tok.cfg.knots)
         return to_uint8(x0)
 

@@ -83,6 +83,9 @@ class Preset:
     # questions about an image answered in text after the image's caption (Pipeline.answers_by_caption;
     # manifest prompting.answer_template)
     answer_by_caption: bool = False
+    # decode with the one-step renderer (Renderer, train_renderer.py; manifest sampler.use_renderer) when the run
+    # has one (renderer.pt); else with sampler_steps
+    use_renderer: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -132,6 +135,9 @@ PRESETS = {
     # text-to-image 0.894 / 0.843 (counting 0.713 / 0.593): not bundled. Session 19: planned edits' candidates
     # also scored by their closeness to the source image (ImageRerank.source_weight, manifest
     # generation.edit_image_candidate_source_weight), same weights.
+    # Session 21: one-step renderers fine-tuned from this decoder at t = 1 (train_renderer.py; 1,200-2,600 steps
+    # each: all weights, 3 or 4 blocks added with the decoder frozen or slowed) reproduced 0.925-0.936 of 1,000
+    # held-out scenes against the decoder's 0.932, so the package keeps the one-step sampler (use_renderer off).
     "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1, guidance_scale=1.0,
                     caption_rerank=CaptionRerank(15, 1.0, 0.5, 4, caption_phrase_classes()),
                     image_rerank=ImageRerank(15, temperature=0.7, forward_weight=0.5, caption_weight=1.0,
@@ -145,7 +151,7 @@ PRESETS = {
         tok_batch=8, tok_steps=3, llm_batch=8, llm_steps=3, sampler_steps=2,
         caption_rerank=CaptionRerank(2, 1.0, 0.5, 2, caption_phrase_classes()),
         image_rerank=ImageRerank(2, forward_weight=0.5, round_trip=True, caption_weight=1.0, source_weight=4.0),
-        plan=True, edit_plan="caption", answer_by_caption=True,
+        plan=True, edit_plan="caption", answer_by_caption=True, use_renderer=True,
     ),
 }
 # For a GPU session (README, "Training on a GPU"): small with its frozen DDT tokenizer (copy its tokenizer.pt
@@ -157,3 +163,8 @@ PRESETS["medium"] = replace(PRESETS["small"], name="medium", llm_batch=256, llm_
 # Session 11: 5,000 steps from the bundled step-57000 weights gave held-out text-to-image 0.820 vs 0.813,
 # captions 0.833 vs 0.853, lower caption and VQA loss: within the noise, not bundled (MODEL_CARD.md notes).
 PRESETS["small6"] = replace(PRESETS["small"], name="small6", llm=LLMConfig(layers=6))
+
+
+def decode_steps(preset: Preset, has_renderer: bool) -> int:
+    """A package's default decoder steps: 0 (the one-step renderer) when the preset uses one and the run has it."""
+    return 0 if preset.use_renderer and has_renderer else preset.sampler_steps

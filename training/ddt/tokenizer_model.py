@@ -297,3 +297,29 @@ def sample(denoiser: Denoiser, codes, keep, steps: int, noise: torch.Tensor, kno
         eps_hat = (x - (1 - t) * x0) / t
         x = t_next * eps_hat + (1 - t_next) * x0
     return x0
+
+
+class Renderer(nn.Module):
+    """One-step renderer (docs/model-package.md, `graphs.renderer`): the kept codes -> x0, with no noise and no t.
+
+    It is the decoder's network evaluated at t = 1, where the noise input carries nothing about the image (fed
+    zeros, its mean: same reconstructions as from noise, measured), and fine-tuned there alone
+    (train_renderer.py). The sampler trains every t with one network; the renderer spends its capacity on the
+    one call that decodes an image in the default path.
+    """
+
+    def __init__(self, cfg: TokenizerConfig, fsq: FSQ, extra_layers: int = 0):
+        super().__init__()
+        self.cfg = cfg
+        self.net = Denoiser(cfg, fsq)
+        # blocks beyond the decoder's: adaLN-zero, so each starts as the identity and the renderer as the decoder
+        for _ in range(extra_layers):
+            self.net.blocks.append(Block(cfg.dec_width, cfg.heads, cond=True))
+
+    @property
+    def extra_layers(self) -> int:
+        return len(self.net.blocks) - self.cfg.dec_layers
+
+    def forward(self, codes: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        B, s = codes.shape[0], self.cfg.image_size
+        return self.net(torch.zeros(B, 3, s, s), torch.ones(B), codes, mask)

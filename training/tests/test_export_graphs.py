@@ -2,10 +2,10 @@
 
 import torch
 
-from ddt.export_graphs import DenoiserGraph, LlamaGraph
+from ddt.export_graphs import DenoiserGraph, LlamaGraph, RendererGraph
 from ddt.llm import KVCacheLlama, make_llm
 from ddt.presets import PRESETS, LLMConfig
-from ddt.tokenizer_model import DDTTokenizer
+from ddt.tokenizer_model import DDTTokenizer, Renderer
 
 
 def _randomise(module: torch.nn.Module, seed: int) -> None:
@@ -30,6 +30,25 @@ def test_denoiser_graph_matches_denoiser():
         ref = tok.denoiser(x_t, t, codes, mask)
         got = DenoiserGraph(tok.denoiser).eval()(x_t, t, codes, mask)
     assert ref.shape == got.shape
+    assert torch.allclose(ref, got, atol=1e-4), float((ref - got).abs().max())
+
+
+def test_renderer_starts_as_the_denoiser_at_t1_and_its_graph_matches_it():
+    tok = DDTTokenizer(PRESETS["tiny"].tokenizer).eval()
+    _randomise(tok.denoiser, 3)
+    renderer = Renderer(tok.cfg, tok.fsq, extra_layers=2).eval()
+    renderer.net.load_state_dict(tok.denoiser.state_dict(), strict=False)  # as train_renderer.py starts it
+    cfg = tok.cfg
+    g = torch.Generator().manual_seed(4)
+    codes = torch.randint(0, cfg.codebook_size, (3, cfg.k), generator=g)
+    mask = (torch.rand(3, cfg.k, generator=g) > 0.4).float()
+    with torch.no_grad():
+        at_t1 = tok.denoiser(torch.zeros(3, 3, cfg.image_size, cfg.image_size), torch.ones(3), codes, mask)
+        assert torch.allclose(renderer(codes, mask), at_t1, atol=1e-6)  # the added blocks start as the identity
+        _randomise(renderer, 5)
+        ref = renderer(codes, mask)
+        got = RendererGraph(DenoiserGraph(renderer.net)).eval()(codes, mask)
+    assert renderer.extra_layers == 2 and ref.shape == (3, 3, cfg.image_size, cfg.image_size)
     assert torch.allclose(ref, got, atol=1e-4), float((ref - got).abs().max())
 
 

@@ -49,6 +49,7 @@ def tiny_stages() -> list[dict]:
         {"name": "tok", "script": "tokenizer", "end_step": 2, "args": ["--steps", "2", "--eval-every", "2"]},
         {"name": "dec", "script": "tokenizer", "end_step": 4,
          "args": ["--freeze-encoder", "--decay", "2", "--steps", "4", "--eval-every", "2"]},
+        {"name": "ren", "script": "renderer", "end_step": 2, "args": ["--steps", "2", "--eval-n", "2"]},
         {"name": "main", "script": "llm", "end_step": 3, "args": ["--steps", "3"], "mix": two},
         {"name": "floor", "script": "llm", "end_step": 5, "args": ["--steps", "5", "--schedule-steps", "3"], "mix": two},
         {"name": "cool-a", "script": "llm", "end_step": 7, "args": ["--cooldown", "4", "--lr", "1e-3", "--stop-at", "7"],
@@ -72,18 +73,19 @@ def mixes(tmp_path: Path) -> list[dict]:
 
 
 def test_tiny_recipe_trains_stage_by_stage_and_resumes(tmp_path):
-    ck = replay_first(4, tmp_path)
+    ck = replay_first(5, tmp_path)
     assert ck["step"] == 5 and ck["schedule_total"] == 3  # held at the floor of a 3-step schedule
     assert load_checkpoint(tmp_path / "run" / "tokenizer.pt")["step"] == 4
-    ck = replay_first(5, tmp_path)
-    assert (ck["step"], ck["decay_from"], ck["decay_len"]) == (7, 5, 4)  # stopped inside its cooldown
+    assert load_checkpoint(tmp_path / "run" / "renderer.pt")["step"] == 2
     ck = replay_first(6, tmp_path)
-    assert (ck["step"], ck["decay_from"]) == (9, 5)  # the same cooldown went on with the new mixture
+    assert (ck["step"], ck["decay_from"], ck["decay_len"]) == (7, 5, 4)  # stopped inside its cooldown
     ck = replay_first(7, tmp_path)
+    assert (ck["step"], ck["decay_from"]) == (9, 5)  # the same cooldown went on with the new mixture
+    ck = replay_first(8, tmp_path)
     assert (ck["step"], ck["decay_from"], ck["decay_len"]) == (11, 9, 2)
     logged = mixes(tmp_path)
     assert [d["step"] for d in logged] == [0, 3, 5, 7, 9]  # each stage trained once, the done ones skipped
     assert logged[3]["mix"]["caption_t2i"] == 0.5 and logged[3]["mix"]["caption"] == 0.0
     assert set(logged[0]["mix"]) == set(EXAMPLES)
-    replay_first(7, tmp_path)
+    replay_first(8, tmp_path)
     assert len(mixes(tmp_path)) == 5  # nothing left to do

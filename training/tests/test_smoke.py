@@ -16,16 +16,41 @@ def test_tiny_train_export_and_parity(tmp_path):
     runs, pkg = tmp_path / "run", tmp_path / "pkg"
     run("train_tokenizer.py", "--preset", "tiny", "--run", str(runs), "--steps", "3", "--eval-every", "3")
     run("train_llm.py", "--preset", "tiny", "--run", str(runs), "--steps", "3")
-    run("export.py", "--preset", "tiny", "--run", str(runs), "--out", str(pkg), "--golden", str(tmp_path / "g.json"))
+    run("train_renderer.py", "--preset", "tiny", "--run", str(runs), "--steps", "2", "--eval-n", "4",
+        "--extra-layers", "1", "--decoder-lr-scale", "0")
+    run("export.py", "--preset", "tiny", "--run", str(runs), "--out", str(pkg), "--golden", str(tmp_path / "g.json"),
+        "--slim-dir", str(tmp_path / "slim"))
     manifest = json.loads((pkg / "manifest.json").read_text())
     assert manifest["format_version"] == 1 and manifest["tokens"]["per_image"] == 16
-    for g in ("encoder", "denoiser", "llm"):
+    for g in ("encoder", "denoiser", "llm", "renderer"):
         assert (pkg / manifest["graphs"][g]["file"]).stat().st_size > 0
+    # the run has a renderer and the preset uses it: the package decodes with it unless asked for steps
+    assert manifest["sampler"]["use_renderer"] and manifest["training"]["renderer_steps"] == 2
     parity = json.loads((pkg / "parity.json").read_text())
     assert parity["encoder_codes_equal"]
     assert parity["denoiser_max_diff"] < 1e-4 and parity["llm_cached_step_max_diff"] < 1e-4
+    assert parity["renderer_max_diff"] < 1e-4
+    # the renderer's decoder blocks are the denoiser's: both graphs read one copy of their weights
+    assert (pkg / "decoder.weights").stat().st_size > 0
+    assert (pkg / "denoiser.onnx").stat().st_size < 100_000 and (pkg / "renderer.onnx").stat().st_size < 100_000
+    # the decoder stayed frozen, so the committed checkpoint holds the added block alone, and it loads to the
+    # renderer that was exported
+    import torch
+
+    from export import load_renderer, load_run
+    from ddt.presets import PRESETS
+
+    slim = torch.load(tmp_path / "slim" / "renderer.pt", weights_only=False)
+    assert slim["added_only"] and all(k.startswith("net.blocks.1.") for k in slim["model"])
+    tok = load_run(tmp_path / "slim", PRESETS["tiny"])[0]
+    codes, mask = torch.randint(0, 512, (2, 16)), torch.ones(2, 16)
+    with torch.no_grad():
+        a = load_renderer(tmp_path / "slim", tok)[0](codes, mask)
+        b = load_renderer(runs, tok)[0](codes, mask)
+    assert torch.equal(a, b)
     golden = json.loads((tmp_path / "g.json").read_text())
     assert len(golden["generate"][0]["tokens"]) == 16
+    assert golden["generate"][0]["steps"] == 0 and golden["decode_keep"]["steps"] == 0
     # the tiny preset plans: the manifest names both templates, the golden file records the plans
     assert manifest["prompting"]["plan_template"] == "where can you draw {prompt}"
     assert manifest["prompting"]["edit_plan_template"] == "{caption} {instruction} now what is in the image"
@@ -68,3 +93,15 @@ def test_llm_cooldown_phase_survives_a_resume(tmp_path):
 
     ck = torch.load(runs / "llm.pt", weights_only=False)
     assert (ck["step"], ck["decay_from"], ck["decay_len"], ck["schedule_total"]) == (5, 3, 2, 3)
+
+
+def test_renderer_resumes_from_its_checkpoint(tmp_path):
+    runs = tmp_path / "run"
+    run("train_tokenizer.py", "--preset", "tiny", "--run", str(runs), "--steps", "1", "--eval-every", "100")
+    run("train_renderer.py", "--preset", "tiny", "--run", str(runs), "--steps", "2", "--eval-n", "2")
+    run("train_renderer.py", "--preset", "tiny", "--run", str(runs), "--steps", "3", "--eval-n", "2")
+    import torch
+
+    assert torch.load(runs / "renderer.pt", weights_only=False)["step"] == 3
+    log = [json.loads(line) for line in (runs / "renderer_log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in log if "recon_exact" in e] == [0, 2, 3]  # step 0: the decoder at t = 1

@@ -124,8 +124,9 @@ export async function buildBadInputCases(config: Readonly<ServerConfig>): Promis
       message: /top_p/,
     },
     {
-      name: 'steps 0',
-      call: (c) => drain(c.generate({ prompt: 'a', steps: 0 })),
+      // one over the bundled manifest's max_steps (steps 0 is its one-step renderer, so valid)
+      name: 'steps 51',
+      call: (c) => drain(c.generate({ prompt: 'a', steps: 51 })),
       expect: S.INVALID_ARGUMENT,
       message: /steps/,
     },
