@@ -2,8 +2,9 @@
 
 The renderer starts as a copy of the decoder at t = 1 (plus `--extra-layers` blocks that start as the identity)
 and learns codes -> image directly, with the encoder (and so every code the LLM was trained on) unchanged.
-Resumes from its last checkpoint. Session 21's renderers for `small` reproduced no more held-out scenes than the
-decoder (model card); a larger one, trained longer (a GPU job), is the next thing to try.
+Resumes from its last checkpoint; trains on CUDA when there is a GPU (`--device auto`, not yet run on one).
+Session 21's renderers for `small` reproduced no more held-out scenes than the decoder (model card); a larger
+one, trained longer (a GPU job), is the next thing to try.
 
     python training/train_renderer.py --preset small --run training/runs/small --steps 2400 --decay 2400 \
         --extra-layers 3 --lr 3e-4 --decoder-lr-scale 0
@@ -18,7 +19,9 @@ from pathlib import Path
 
 import torch
 
-from ddt.common import Logger, decay_factor, decay_start, load_checkpoint, save_checkpoint, setup_torch, warmup
+from ddt.common import (
+    Logger, decay_factor, decay_start, load_checkpoint, pick_device, save_checkpoint, setup_torch, warmup,
+)
 from ddt.data import scene_image, to_tensor, to_uint8
 from ddt.presets import PRESETS
 from ddt.tasks import held_out
@@ -52,9 +55,9 @@ def validation_scenes(n: int) -> list:
 @torch.no_grad()
 def recon_exact(tok: DDTTokenizer, renderer: Renderer, scenes: list) -> float:
     """Share of scenes that encode -> render back to the same detected scene (all codes kept)."""
-    x = to_tensor([render(s, tok.cfg.image_size) for s in scenes])
+    x = to_tensor([render(s, tok.cfg.image_size) for s in scenes]).to(tok.fsq.table.device)
     codes = tok.encode(x)
-    imgs = to_uint8(renderer(codes, torch.ones(codes.shape)).clamp(-1, 1))
+    imgs = to_uint8(renderer(codes, torch.ones(codes.shape, device=x.device)).clamp(-1, 1).cpu())
     return sum(detect(imgs[i]) == scenes[i] for i in range(len(scenes))) / len(scenes)
 
 
@@ -66,8 +69,8 @@ def renderer_loss(tok: DDTTokenizer, renderer: Renderer, x: torch.Tensor, gen: t
     B, K = x.shape[0], tok.cfg.k
     with torch.no_grad():
         codes = tok.encode(x)
-    m = torch.randint(1, K + 1, (B,), generator=gen)
-    partial = torch.rand(B, generator=gen) < partial_frac
+    m = torch.randint(1, K + 1, (B,), generator=gen).to(x.device)
+    partial = (torch.rand(B, generator=gen) < partial_frac).to(x.device)
     keep = torch.where(partial, m, torch.full_like(m, K))
     per_image = (renderer(codes, keep_mask(keep, K)) - x).pow(2).mean(dim=(1, 2, 3))
     weight = torch.where(partial, partial_weight, 1.0)
@@ -92,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--minutes", type=float, default=1e9, help="stop after this much wall time")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--decay", type=int, default=0, metavar="N",
                     help="cosine learning-rate decay over N steps from this phase's first step (kept across resumes)")
@@ -116,18 +120,22 @@ def main(argv: list[str] | None = None) -> None:
     tok.load_state_dict(load_checkpoint(run / "tokenizer.pt")["model"])
     tok.eval().requires_grad_(False)  # fixed codes: the LLM's data stays valid
     renderer, ck = load_renderer(run, tok, args.extra_layers)
+    device = pick_device(args.device)
+    tok.to(device)
+    renderer.to(device)
     step, seconds = (ck["step"], ck["seconds"]) if ck else (0, 0.0)
     # the decoder's own weights move slower than the new blocks: at the full rate they drifted from a
     # plateaued decoder (held-out agreement swung 0.905-0.96 around its 0.935, measured)
-    new = {id(p) for b in list(renderer.net.blocks)[tok.cfg.dec_layers:] for p in b.parameters()}
+    new = {id(param) for b in list(renderer.net.blocks)[tok.cfg.dec_layers:] for param in b.parameters()}
     if args.decoder_lr_scale == 0:  # the decoder's weights stay as they are: no gradients for them at all
         for param in renderer.parameters():
             param.requires_grad_(id(param) in new)
-    groups = [{"params": [p for p in renderer.parameters() if id(p) in new], "scale": 1.0},
-              {"params": [p for p in renderer.parameters() if id(p) not in new and p.requires_grad],
-               "scale": args.decoder_lr_scale}]
+    params = list(renderer.parameters())
+    groups = [{"params": [q for q in params if id(q) in new], "scale": 1.0},
+              {"params": [q for q in params if id(q) not in new and q.requires_grad], "scale": args.decoder_lr_scale}]
     opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=args.lr, weight_decay=0.0)
-    fresh_opt = not (ck and "opt" in ck)
+    # Adam's state fits only the same parameter groups: another --decoder-lr-scale starts it afresh (warmed up)
+    fresh_opt = not (ck and "opt" in ck and ck.get("decoder_lr_scale") == args.decoder_lr_scale)
     if not fresh_opt:
         opt.load_state_dict(ck["opt"])
     warm_from = step if fresh_opt else 0
@@ -145,8 +153,8 @@ def main(argv: list[str] | None = None) -> None:
 
     def save():
         save_checkpoint(run / "renderer.pt", model=renderer.state_dict(), opt=opt.state_dict(), step=step,
-                        seconds=seconds, extra_layers=renderer.extra_layers, preset=p.name, decay_from=decay_from,
-                        decay_len=args.decay)
+                        seconds=seconds, extra_layers=renderer.extra_layers, decoder_lr_scale=args.decoder_lr_scale,
+                        preset=p.name, decay_from=decay_from, decay_len=args.decay)
 
     while step < total and (time.time() - t_start) / 60 < args.minutes:
         t0 = time.time()
@@ -155,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
             lr *= decay_factor(step, decay_from, args.decay, 0.05)
         for g in opt.param_groups:
             g["lr"] = lr * g["scale"]
-        loss = renderer_loss(tok, renderer, training_batch(rng, batch, p.tokenizer.image_size), gen, args.partial,
+        x = training_batch(rng, batch, p.tokenizer.image_size).to(device)
+        loss = renderer_loss(tok, renderer, x, gen, args.partial,
                              args.partial_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()

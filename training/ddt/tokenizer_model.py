@@ -43,8 +43,8 @@ class TokenizerConfig:
 
 def visible_count(t: torch.Tensor, knots, k: int) -> torch.Tensor:
     """k(t) for a batch of t in [0, 1]: piecewise-linear through the knots, ceil, clamp [1, K]. [B] int64."""
-    ts = torch.tensor([a for a, _ in knots], dtype=t.dtype)
-    ks = torch.tensor([b for _, b in knots], dtype=t.dtype)
+    ts = torch.tensor([a for a, _ in knots], dtype=t.dtype, device=t.device)
+    ks = torch.tensor([b for _, b in knots], dtype=t.dtype, device=t.device)
     idx = torch.clamp(torch.searchsorted(ts, t.contiguous(), right=True) - 1, 0, len(knots) - 2)
     t0, t1, k0, k1 = ts[idx], ts[idx + 1], ks[idx], ks[idx + 1]
     val = k0 + (k1 - k0) * torch.clamp((t - t0) / (t1 - t0), 0, 1)
@@ -55,12 +55,12 @@ def visible_count(t: torch.Tensor, knots, k: int) -> torch.Tensor:
 def schedule_mask(t: torch.Tensor, knots, k: int) -> torch.Tensor:
     """[B] t -> [B, K] float mask of code indices visible at t."""
     n = visible_count(t, knots, k)
-    return (torch.arange(k)[None, :] < n[:, None]).float()
+    return (torch.arange(k, device=t.device)[None, :] < n[:, None]).float()
 
 
 def keep_mask(keep: torch.Tensor, k: int) -> torch.Tensor:
     """[B] number of coarsest codes kept -> [B, K] mask (code indices K-keep..K-1)."""
-    return (torch.arange(k)[None, :] >= (k - keep)[:, None]).float()
+    return (torch.arange(k, device=keep.device)[None, :] >= (k - keep)[:, None]).float()
 
 
 class RMSNorm(nn.Module):
@@ -187,7 +187,7 @@ class Encoder(nn.Module):
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     half = dim // 2
-    freqs = torch.exp(-math.log(1000.0) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(1000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = t[:, None] * 1000.0 * freqs[None]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
@@ -229,7 +229,7 @@ class Denoiser(nn.Module):
         h = self.patch_in(patchify(torch.cat([x_t, prev], dim=1), cfg.patch)) + self.pos
         h = torch.cat([h, tok], dim=1)
         # hidden tokens are never attended to: -1e4 (finite, ONNX/fp16 friendly)
-        key_bias = torch.cat([torch.zeros(mask.shape[0], cfg.num_patches), (mask - 1.0) * 1e4], dim=1)
+        key_bias = torch.cat([mask.new_zeros(mask.shape[0], cfg.num_patches), (mask - 1.0) * 1e4], dim=1)
         key_bias = key_bias[:, None, None, :]
         c = self.t_mlp(timestep_embedding(t, cfg.dec_width))
         for b in self.blocks:
@@ -322,4 +322,4 @@ class Renderer(nn.Module):
 
     def forward(self, codes: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         B, s = codes.shape[0], self.cfg.image_size
-        return self.net(torch.zeros(B, 3, s, s), torch.ones(B), codes, mask)
+        return self.net(mask.new_zeros(B, 3, s, s), mask.new_ones(B), codes, mask)
