@@ -227,7 +227,8 @@ class RendererGraph(nn.Module):
     """The one-step renderer (ddt.tokenizer_model.Renderer) as a graph: its network at t = 1 on zeros, over the
     export form of the denoiser (codes, mask -> x0; docs/model-package.md). t is fixed, so the blocks'
     modulations are constants computed here: the graph holds neither the timestep MLP nor the modulation
-    matrix, and every other weight of the decoder's blocks is the denoiser graph's own (shared on export)."""
+    matrix. The decoder's other weights, where the renderer left them unchanged, are byte for byte the denoiser
+    graph's, and export.py stores them once for both (ddt/shared_weights.py)."""
 
     def __init__(self, den: DenoiserGraph):
         super().__init__()
