@@ -76,6 +76,11 @@ def load_renderer(run: Path, tok: DDTTokenizer) -> tuple[Renderer | None, dict |
         assert all(not k.startswith(added_prefixes(renderer)) for k in missing), missing
     else:
         renderer.load_state_dict(ck["model"])
+        if ck.get("tied_decoder"):
+            # trained together with the denoising loss on one set of decoder weights (train_renderer.py
+            # --denoise-weight): those weights are the package's denoiser too, and the graphs share them
+            tok.denoiser.load_state_dict({k[len("net."):]: v for k, v in ck["model"].items()
+                                          if k.startswith("net.") and not k.startswith(added_prefixes(renderer))})
     with torch.no_grad():
         for name, param in renderer.named_parameters():
             if name.startswith(added_prefixes(renderer)):
@@ -90,7 +95,7 @@ def added_prefixes(renderer: Renderer) -> tuple[str, ...]:
 
 def slim_renderer(renderer: Renderer, ck: dict, tok: DDTTokenizer) -> dict:
     """The renderer's committed checkpoint: its added blocks alone in float16 when the rest is still the decoder
-    (trained with --decoder-lr-scale 0), else every weight."""
+    (trained with --decoder-lr-scale 0, or tied to it), else every weight."""
     meta = {k: v for k, v in ck.items() if k not in ("model", "opt")}
     state = renderer.state_dict()
     decoder = tok.denoiser.state_dict()
@@ -447,6 +452,8 @@ def main() -> None:
     if args.slim_dir:
         slim = Path(args.slim_dir)
         slim.mkdir(parents=True, exist_ok=True)
+        if ck_r and ck_r.get("tied_decoder"):  # the denoiser trained on with the renderer: its weights now
+            ck_t = {**ck_t, "model": tok.state_dict(), "decoder_from_renderer_step": ck_r["step"]}
         for name, ck in (("tokenizer.pt", ck_t), ("llm.pt", ck_l)):
             torch.save({k: v for k, v in ck.items() if k != "opt"}, slim / name)
         if renderer is not None:

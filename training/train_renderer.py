@@ -2,12 +2,13 @@
 
 The renderer starts as a copy of the decoder at t = 1 (plus `--extra-layers` blocks that start as the identity)
 and learns codes -> image directly, with the encoder (and so every code the LLM was trained on) unchanged.
-Resumes from its last checkpoint; trains on CUDA when there is a GPU (`--device auto`, not yet run on one).
-Session 21's renderers for `small` reproduced no more held-out scenes than the decoder (model card); a larger
-one, trained longer (a GPU job), is the next thing to try.
+With `--denoise-weight` the decoder's weights are not copied but tied: the renderer's decoder blocks are the
+denoiser's own, trained by both losses (the tokenizer's denoising loss keeps every t > 0 working), so the
+package's denoiser.onnx and renderer.onnx still share one set of them. Resumes from its last checkpoint;
+trains on CUDA when there is a GPU (`--device auto`, not yet run on one).
 
     python training/train_renderer.py --preset small --run training/runs/small --steps 2400 --decay 2400 \
-        --extra-layers 3 --lr 3e-4 --decoder-lr-scale 0
+        --extra-layers 4 --lr 3e-4 --decoder-lr-scale 0.1 --denoise-weight 1
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from ddt.common import (
 from ddt.data import scene_image, to_tensor, to_uint8
 from ddt.presets import PRESETS
 from ddt.tasks import held_out
-from ddt.tokenizer_model import DDTTokenizer, Renderer, keep_mask
+from ddt.tokenizer_model import DDTTokenizer, Denoiser, Renderer, keep_mask, sample
 from ddt.world import detect, random_scene, render, scene_key
+from train_llm import load_tokenizer
 
 # held-out scenes of their own: the acceptance figure (eval.py, rng 11) is not used to choose steps
 VALIDATION_SEED = 4321
@@ -61,6 +63,17 @@ def recon_exact(tok: DDTTokenizer, renderer: Renderer, scenes: list) -> float:
     return sum(detect(imgs[i]) == scenes[i] for i in range(len(scenes))) / len(scenes)
 
 
+@torch.no_grad()
+def sampler_exact(tok: DDTTokenizer, scenes: list, seed: int = 5) -> float:
+    """The same share through the decoder's one-step sampler (small's default without a renderer)."""
+    x = to_tensor([render(s, tok.cfg.image_size) for s in scenes]).to(tok.fsq.table.device)
+    codes = tok.encode(x)
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed)).to(x.device)
+    keep = torch.full((len(scenes),), tok.cfg.k, device=x.device)
+    imgs = to_uint8(sample(tok.denoiser, codes, keep, 1, noise, tok.cfg.knots).cpu())
+    return sum(detect(imgs[i]) == scenes[i] for i in range(len(scenes))) / len(scenes)
+
+
 def renderer_loss(tok: DDTTokenizer, renderer: Renderer, x: torch.Tensor, gen: torch.Generator,
                   partial_frac: float, partial_weight: float) -> torch.Tensor:
     """MSE of the rendered x0. Some samples keep only the m coarsest codes (previews, partial decodes), their
@@ -77,10 +90,27 @@ def renderer_loss(tok: DDTTokenizer, renderer: Renderer, x: torch.Tensor, gen: t
     return (per_image * weight).sum() / weight.sum()
 
 
-def load_renderer(run: Path, tok: DDTTokenizer, extra_layers: int) -> tuple[Renderer, dict | None]:
-    """The run's renderer (renderer.pt), or a fresh copy of its decoder with `extra_layers` identity blocks."""
+def tie_decoder(renderer: Renderer, denoiser: Denoiser) -> None:
+    """Make the renderer's decoder weights the very tensors of `denoiser`: one set of weights trained by both
+    losses, so the package's denoiser.onnx and renderer.onnx still share them (ddt/shared_weights.py)."""
+    net = renderer.net
+    for name, child in denoiser.named_children():
+        if name == "blocks":
+            for i, block in enumerate(child):
+                net.blocks[i] = block
+        else:
+            setattr(net, name, child)
+    for name, param in denoiser.named_parameters(recurse=False):
+        setattr(net, name, param)
+
+
+def load_renderer(run: Path, tok: DDTTokenizer, extra_layers: int, tied: bool) -> tuple[Renderer, dict | None]:
+    """The run's renderer (renderer.pt), or a fresh copy of its decoder with `extra_layers` identity blocks.
+    Tied (a checkpoint's `tied_decoder`, else `tied`): its decoder weights are tok.denoiser's, updated in place."""
     ck = load_checkpoint(run / "renderer.pt")
     renderer = Renderer(tok.cfg, tok.fsq, ck.get("extra_layers", 0) if ck else extra_layers)
+    if ck.get("tied_decoder", False) if ck else tied:
+        tie_decoder(renderer, tok.denoiser)
     if ck:
         renderer.load_state_dict(ck["model"])
     else:
@@ -106,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--batch", type=int, default=None, help="default: the preset's tokenizer batch")
     ap.add_argument("--partial", type=float, default=0.25, help="share of samples that keep only some codes")
     ap.add_argument("--partial-weight", type=float, default=0.05, help="their loss weight (full: 1)")
+    ap.add_argument("--denoise-weight", type=float, default=0.0,
+                    help="above 0: the decoder's weights stay the denoiser's (tied), also trained by the tokenizer's "
+                         "denoising loss at this weight, so steps > 0 keep working and the package shares them")
+    ap.add_argument("--denoise-batch", type=int, default=16, help="images a step for the denoising loss")
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--eval-n", type=int, default=200)
     return ap
@@ -116,16 +150,21 @@ def main(argv: list[str] | None = None) -> None:
     setup_torch(args.threads)
     p = PRESETS[args.preset]
     run = Path(args.run)
-    tok = DDTTokenizer(p.tokenizer)
-    tok.load_state_dict(load_checkpoint(run / "tokenizer.pt")["model"])
-    tok.eval().requires_grad_(False)  # fixed codes: the LLM's data stays valid
-    renderer, ck = load_renderer(run, tok, args.extra_layers)
+    if args.denoise_weight > 0 and args.decoder_lr_scale == 0:
+        raise SystemExit("--denoise-weight trains the decoder's weights: give --decoder-lr-scale above 0")
+    tok = load_tokenizer(run, p)
+    tok.requires_grad_(False)  # fixed codes: the LLM's data stays valid
+    renderer, ck = load_renderer(run, tok, args.extra_layers, args.denoise_weight > 0)
+    tied = renderer.net.blocks[0] is tok.denoiser.blocks[0]
+    if tied and args.denoise_weight == 0:
+        raise SystemExit("this renderer's decoder is tied to the denoiser: resume it with --denoise-weight above 0")
     device = pick_device(args.device)
     tok.to(device)
     renderer.to(device)
     step, seconds = (ck["step"], ck["seconds"]) if ck else (0, 0.0)
     # the decoder's own weights move slower than the new blocks: at the full rate they drifted from a
     # plateaued decoder (held-out agreement swung 0.905-0.96 around its 0.935, measured)
+    renderer.requires_grad_(True)  # a tied decoder's weights came in frozen with the tokenizer's
     new = {id(param) for b in list(renderer.net.blocks)[tok.cfg.dec_layers:] for param in b.parameters()}
     if args.decoder_lr_scale == 0:  # the decoder's weights stay as they are: no gradients for them at all
         for param in renderer.parameters():
@@ -146,14 +185,19 @@ def main(argv: list[str] | None = None) -> None:
     gen = torch.Generator().manual_seed(step + 17)
     val = validation_scenes(args.eval_n)
     batch = args.batch or p.tok_batch
+    def evaluate():
+        extra = {"sampler_exact": sampler_exact(tok, val)} if tied else {}
+        log.log(step=step, recon_exact=recon_exact(tok, renderer.eval(), val), **extra)
+
     if step == 0:
-        log.log(step=0, recon_exact=recon_exact(tok, renderer.eval(), val))
+        evaluate()
     renderer.train()
     t_start = last_save = time.time()
 
     def save():
         save_checkpoint(run / "renderer.pt", model=renderer.state_dict(), opt=opt.state_dict(), step=step,
                         seconds=seconds, extra_layers=renderer.extra_layers, decoder_lr_scale=args.decoder_lr_scale,
+                        tied_decoder=tied, denoise_weight=args.denoise_weight,
                         preset=p.name, decay_from=decay_from, decay_len=args.decay)
 
     while step < total and (time.time() - t_start) / 60 < args.minutes:
@@ -164,8 +208,9 @@ def main(argv: list[str] | None = None) -> None:
         for g in opt.param_groups:
             g["lr"] = lr * g["scale"]
         x = training_batch(rng, batch, p.tokenizer.image_size).to(device)
-        loss = renderer_loss(tok, renderer, x, gen, args.partial,
-                             args.partial_weight)
+        loss = renderer_loss(tok, renderer, x, gen, args.partial, args.partial_weight)
+        if tied:
+            loss = loss + args.denoise_weight * tok.loss(x[: args.denoise_batch], gen)[0]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(renderer.parameters(), 1.0)
@@ -175,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         if step % 25 == 0:
             log.log(step=step, loss=round(loss.item(), 5), lr=lr, sec_per_step=round(seconds / step, 3))
         if step % args.eval_every == 0 or step == total:
-            log.log(step=step, recon_exact=recon_exact(tok, renderer.eval(), val))
+            evaluate()
             renderer.train()
         if time.time() - last_save > 120 or step == total:
             save()

@@ -20,7 +20,14 @@ export async function* startJobEvents(
   switch (p.kind) {
     case 'imagine':
       yield* inference.generate(
-        { prompt: p.prompt, count: p.count, seed: seedOf(p.seed), temperature: p.temperature, previews },
+        {
+          prompt: p.prompt,
+          count: p.count,
+          seed: seedOf(p.seed),
+          temperature: p.temperature,
+          steps: p.steps,
+          previews,
+        },
         options,
       );
       return;
@@ -32,6 +39,7 @@ export async function* startJobEvents(
           count: p.count,
           seed: seedOf(p.seed),
           temperature: p.temperature,
+          steps: p.steps,
           previews,
         },
         options,

@@ -11,9 +11,10 @@ import { defaultGuildSettings, type GuildSettings, parseStoredSettings } from '.
 
 /** What is needed to run a job again (Re-roll, Retry). Seeds are decimal strings: u64 does not fit JSON numbers. */
 export type JobParams =
-  // temperature: image-token sampling temperature (unset = the model's default; Re-roll sets one)
-  | { kind: 'imagine'; prompt: string; count: number; seed?: string; temperature?: number }
-  | { kind: 'edit'; instruction: string; count: number; seed?: string; temperature?: number } // inputs[0] = source
+  // temperature: image-token sampling temperature; steps: decoder steps (unset = the model's defaults; Re-roll
+  // sets both)
+  | { kind: 'imagine'; prompt: string; count: number; seed?: string; temperature?: number; steps?: number }
+  | { kind: 'edit'; instruction: string; count: number; seed?: string; temperature?: number; steps?: number } // inputs[0] = source
   | { kind: 'blend'; amount: number; seed?: string } // inputs[0] = A, inputs[1] = B
   | { kind: 'reveal'; tokens?: number[] } // tokens, or inputs[0] to encode first
   | { kind: 'variation'; tokens: number[]; keep: number; seed?: string; steps?: number }

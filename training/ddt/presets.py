@@ -138,12 +138,13 @@ PRESETS = {
     # Session 21: one-step renderers fine-tuned from this decoder at t = 1 (train_renderer.py) reproduced
     # 0.925-0.936 of 1,000 held-out scenes against the decoder's 0.932 when stopped early; 4 blocks added with the
     # decoder at a tenth of 3e-4, run to the end of a 2,000-step cosine, 0.944 (eval.py's set: 0.947 against
-    # 0.920), not yet evaluated as a package, so it keeps the one-step sampler (use_renderer off).
+    # 0.920). Session 22: the same with the decoder tied to the denoiser and trained by the denoising loss too
+    # (--denoise-weight 1), bundled: the package decodes with the renderer (use_renderer on; MODEL_CARD.md).
     "small": Preset("small", TokenizerConfig(), LLMConfig(), sampler_steps=1, guidance_scale=1.0,
                     caption_rerank=CaptionRerank(15, 1.0, 0.5, 4, caption_phrase_classes()),
                     image_rerank=ImageRerank(15, temperature=0.7, forward_weight=0.5, caption_weight=1.0,
                                              edit_round_trip=True, source_weight=4.0),
-                    plan=True, edit_plan="caption", answer_by_caption=True),
+                    plan=True, edit_plan="caption", answer_by_caption=True, use_renderer=True),
     # seconds-long smoke runs for CI
     "tiny": Preset(
         "tiny",

@@ -258,15 +258,16 @@ class DDTTokenizer(nn.Module):
         B, K = x.shape[0], self.cfg.k
         z = self.encoder(x)
         values, codes = self.fsq.quantize(z)
+        # random draws on the CPU generator, then moved: the same stream on any device
         u = torch.rand(B, generator=gen)
         # more training at high noise, where the tokens (not the image) must carry the content
-        t = torch.where(torch.rand(B, generator=gen) < 0.5, u, u.sqrt()).clamp(0.0, 1.0)
-        eps = torch.randn(x.shape, generator=gen)
+        t = torch.where(torch.rand(B, generator=gen) < 0.5, u, u.sqrt()).clamp(0.0, 1.0).to(x.device)
+        eps = torch.randn(x.shape, generator=gen).to(x.device)
         x_t = t[:, None, None, None] * eps + (1 - t[:, None, None, None]) * x
         mask = schedule_mask(t, self.cfg.knots, K)
         # some samples keep only the m coarsest codes, so partial decoding (previews, reveal) stays meaningful
-        m = torch.randint(1, K + 1, (B,), generator=gen)
-        partial = torch.rand(B, generator=gen) < partial_frac
+        m = torch.randint(1, K + 1, (B,), generator=gen).to(x.device)
+        partial = (torch.rand(B, generator=gen) < partial_frac).to(x.device)
         keep = torch.where(partial, m, torch.full_like(m, K))
         mask = mask * keep_mask(keep, K)
         x0, prev = self.denoiser.forward_values(x_t, t, values, mask)
@@ -291,7 +292,7 @@ def sample(denoiser: Denoiser, codes, keep, steps: int, noise: torch.Tensor, kno
     for i in range(steps):
         t = 1.0 - i / steps
         t_next = 1.0 - (i + 1) / steps
-        tt = torch.full((codes.shape[0],), t)
+        tt = torch.full((codes.shape[0],), t, device=codes.device)
         mask = schedule_mask(tt, knots, K) * km
         x0 = denoiser(x, tt, codes, mask).clamp(-1, 1)
         eps_hat = (x - (1 - t) * x0) / t

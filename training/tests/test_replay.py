@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_small_recipe_ends_at_the_bundled_checkpoints(tmp_path):
     preset, rates, stages = replay.load_recipe(ROOT / "recipes" / "small.json")
-    assert preset == "small" and set(rates) == {"tokenizer", "llm"}
+    assert preset == "small" and set(rates) == {"tokenizer", "llm", "renderer"}
     for st in stages:
         argv = replay.stage_argv(st, preset, tmp_path, 2)
         args = replay.SCRIPTS[st.script][0].build_parser().parse_args(argv)
@@ -25,7 +25,7 @@ def test_small_recipe_ends_at_the_bundled_checkpoints(tmp_path):
             weights = dict(item.split("=") for item in args.mix.split(","))
             assert set(weights) == set(EXAMPLES)
             assert sum(float(w) > 0 for w in weights.values()) == len(st.mix)
-    for script, file in (("tokenizer", "tokenizer.pt"), ("llm", "llm.pt")):
+    for script, file in (("tokenizer", "tokenizer.pt"), ("llm", "llm.pt"), ("renderer", "renderer.pt")):
         bundled = load_checkpoint(ROOT / "checkpoints" / "small" / file)
         assert max(st.end_step for st in stages if st.script == script) == bundled["step"]
 

@@ -105,3 +105,42 @@ def test_renderer_resumes_from_its_checkpoint(tmp_path):
     assert torch.load(runs / "renderer.pt", weights_only=False)["step"] == 3
     log = [json.loads(line) for line in (runs / "renderer_log.jsonl").read_text().splitlines()]
     assert [e["step"] for e in log if "recon_exact" in e] == [0, 2, 3]  # step 0: the decoder at t = 1
+
+
+def test_tied_renderer_trains_the_denoiser_and_exports_one_set_of_decoder_weights(tmp_path):
+    runs, pkg, slim = tmp_path / "run", tmp_path / "pkg", tmp_path / "slim"
+    run("train_tokenizer.py", "--preset", "tiny", "--run", str(runs), "--steps", "1", "--eval-every", "100")
+    run("train_llm.py", "--preset", "tiny", "--run", str(runs), "--steps", "1")
+    tied = ("--extra-layers", "1", "--lr", "1e-2", "--decoder-lr-scale", "1", "--denoise-weight", "1")
+    run("train_renderer.py", "--preset", "tiny", "--run", str(runs), "--steps", "2", "--eval-n", "2", *tied)
+    # a tied renderer resumes only as one: without the denoising loss its decoder would leave the denoiser's
+    refused = subprocess.run([sys.executable, "train_renderer.py", "--preset", "tiny", "--run", str(runs),
+                              "--steps", "3"], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode != 0 and "--denoise-weight" in refused.stderr
+    run("train_renderer.py", "--preset", "tiny", "--run", str(runs), "--steps", "3", "--eval-n", "2", *tied)
+    import torch
+
+    from ddt.presets import PRESETS
+    from export import load_renderer, load_run
+
+    log = [json.loads(line) for line in (runs / "renderer_log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in log if "sampler_exact" in e] == [0, 2, 3]
+    ck = torch.load(runs / "renderer.pt", weights_only=False)
+    before = torch.load(runs / "tokenizer.pt", weights_only=False)["model"]
+    assert ck["tied_decoder"] and not torch.equal(ck["model"]["net.out.weight"], before["denoiser.out.weight"])
+    run("export.py", "--preset", "tiny", "--run", str(runs), "--out", str(pkg), "--slim-dir", str(slim))
+    # the package's denoiser is the trained decoder, stored once for both graphs
+    assert (pkg / "decoder.weights").stat().st_size > 0 and (pkg / "denoiser.onnx").stat().st_size < 100_000
+    assert json.loads((pkg / "parity.json").read_text())["denoiser_max_diff"] < 1e-4
+    slim_tok = torch.load(slim / "tokenizer.pt", weights_only=False)
+    assert slim_tok["decoder_from_renderer_step"] == 3
+    assert torch.equal(slim_tok["model"]["denoiser.out.weight"], ck["model"]["net.out.weight"])
+    # and the encoder, so every code the LLM learnt, is untouched
+    assert all(torch.equal(v, before[k]) for k, v in slim_tok["model"].items() if k.startswith("encoder."))
+    assert torch.load(slim / "renderer.pt", weights_only=False)["added_only"]
+    codes, mask = torch.randint(0, 512, (2, 16)), torch.ones(2, 16)
+    with torch.no_grad():
+        tok_slim, tok_run = load_run(slim, PRESETS["tiny"])[0], load_run(runs, PRESETS["tiny"])[0]
+        a = load_renderer(slim, tok_slim)[0](codes, mask)
+        b = load_renderer(runs, tok_run)[0](codes, mask)
+    assert torch.equal(a, b) and torch.equal(tok_run.denoiser.out.weight, tok_slim.denoiser.out.weight)

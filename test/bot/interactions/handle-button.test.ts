@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  REROLL_STEPS,
   REROLL_TEMPERATURE,
   rerollParams,
   VARIATION_STEPS,
@@ -7,21 +8,24 @@ import {
 } from '../../../bot/interactions/handle-button.js';
 
 describe('re-roll parameters', () => {
-  it('drops the seed and samples image tokens, keeping an explicit temperature', () => {
+  it('drops the seed, samples image tokens and decodes with the seeded sampler, keeping explicit values', () => {
     expect(rerollParams({ kind: 'imagine', prompt: 'two red circles', count: 1, seed: '7' })).toEqual({
       kind: 'imagine',
       prompt: 'two red circles',
       count: 1,
       temperature: REROLL_TEMPERATURE,
+      steps: REROLL_STEPS,
     });
     expect(
-      rerollParams({ kind: 'edit', instruction: 'remove it', count: 2, seed: '1', temperature: 1 }),
+      rerollParams({ kind: 'edit', instruction: 'remove it', count: 2, seed: '1', temperature: 1, steps: 4 }),
     ).toEqual({
       kind: 'edit',
       instruction: 'remove it',
       count: 2,
       temperature: 1,
+      steps: 4,
     });
+    expect(REROLL_STEPS).toBeGreaterThan(0); // 0 is the renderer, which ignores the seed
   });
 
   it('only drops the seed of jobs without image tokens to sample', () => {
