@@ -108,6 +108,9 @@ def load_renderer(run: Path, tok: DDTTokenizer, extra_layers: int, tied: bool) -
     """The run's renderer (renderer.pt), or a fresh copy of its decoder with `extra_layers` identity blocks.
     Tied (a checkpoint's `tied_decoder`, else `tied`): its decoder weights are tok.denoiser's, updated in place."""
     ck = load_checkpoint(run / "renderer.pt")
+    if ck and ck.get("added_only"):
+        raise SystemExit(f"{run / 'renderer.pt'} is a slim checkpoint (its added blocks alone, no optimiser state): "
+                         "train a renderer in a run without it, from its tokenizer.pt")
     renderer = Renderer(tok.cfg, tok.fsq, ck.get("extra_layers", 0) if ck else extra_layers)
     if ck.get("tied_decoder", False) if ck else tied:
         tie_decoder(renderer, tok.denoiser)
@@ -185,6 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     gen = torch.Generator().manual_seed(step + 17)
     val = validation_scenes(args.eval_n)
     batch = args.batch or p.tok_batch
+
     def evaluate():
         extra = {"sampler_exact": sampler_exact(tok, val)} if tied else {}
         log.log(step=step, recon_exact=recon_exact(tok, renderer.eval(), val), **extra)

@@ -138,6 +138,10 @@ def test_tied_renderer_trains_the_denoiser_and_exports_one_set_of_decoder_weight
     # and the encoder, so every code the LLM learnt, is untouched
     assert all(torch.equal(v, before[k]) for k, v in slim_tok["model"].items() if k.startswith("encoder."))
     assert torch.load(slim / "renderer.pt", weights_only=False)["added_only"]
+    # a slim checkpoint has no optimiser state and no decoder weights of its own: not a run to resume
+    refused = subprocess.run([sys.executable, "train_renderer.py", "--preset", "tiny", "--run", str(slim),
+                              "--steps", "4", *tied], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode != 0 and "slim checkpoint" in refused.stderr
     codes, mask = torch.randint(0, 512, (2, 16)), torch.ones(2, 16)
     with torch.no_grad():
         tok_slim, tok_run = load_run(slim, PRESETS["tiny"])[0], load_run(runs, PRESETS["tiny"])[0]
