@@ -9,12 +9,12 @@ import { type Feeds, f32, tensor } from './ort-micro.js';
 import { median, now } from './stats.js';
 import type { CallRecord } from './worker-timing.js';
 
-export type GraphCall = 'encode' | 'denoise' | 'llmPrefill' | 'llmStep';
+export type GraphCall = 'encode' | 'denoise' | 'render' | 'llmPrefill' | 'llmStep';
 
 /** Groups calls of the same op and shape (e.g. the same token step across repeats). */
 export const callKey = (r: WorkerRequest) => `${r.op}|${describeCall(r)}`;
 
-/** One representative call per graph: the first encode/prefill/denoise, and the middle image-token step. */
+/** One representative call per graph: the first encode/prefill/denoise/render, and the middle image-token step. */
 export function pickCalls(
   samples: Record<string, CallRecord[]>,
   K: number,
@@ -25,6 +25,7 @@ export function pickCalls(
     llmPrefill: samples.llmPrefill?.[0],
     llmStep: steps[Math.min(steps.length - 1, Math.floor(K / 2))],
     denoise: samples.denoise?.[0],
+    render: samples.render?.[0], // the one-step renderer: a package's default decode with sampler.use_renderer
   };
 }
 
@@ -34,6 +35,8 @@ export function describeCall(r: WorkerRequest): string {
       return `pixels [${r.batch}, 3, H, W]`;
     case 'denoise':
       return `x_t [${r.batch}, C, H, W], codes [${r.batch}, ${r.codes.length / r.batch}]`;
+    case 'render':
+      return `codes [${r.batch}, ${r.codes.length / r.batch}]`;
     case 'llmPrefill':
       return `input_ids [${r.batch}, ${r.seqLen}]`;
     case 'llmStep':
@@ -61,6 +64,9 @@ export function resizeBatch(r: WorkerRequest, b: number): WorkerRequest {
       mask: rep(r.mask, r.batch),
       batch: b,
     };
+  }
+  if (r.op === 'render') {
+    return { ...r, codes: rep(r.codes, r.batch), mask: rep(r.mask, r.batch), batch: b };
   }
   if (r.op === 'llmStep') {
     return {
@@ -97,6 +103,17 @@ export function replayFeeds(
         [g.denoiser.inputs.t]: tensor('float32', r.t, [r.batch]),
         [g.denoiser.inputs.codes]: tensor('int64', r.codes, [r.batch, K]),
         [g.denoiser.inputs.mask]: tensor('float32', r.mask, [r.batch, K]),
+      }),
+    };
+  }
+  if (r.op === 'render' && g.renderer) {
+    const spec = g.renderer;
+    const K = r.codes.length / r.batch;
+    return {
+      file: `${dir}/${spec.file}`,
+      feeds: () => ({
+        [spec.inputs.codes]: tensor('int64', r.codes, [r.batch, K]),
+        [spec.inputs.mask]: tensor('float32', r.mask, [r.batch, K]),
       }),
     };
   }

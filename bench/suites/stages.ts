@@ -125,11 +125,12 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
       row.tightMessagingMs = round(t - Number(row.pureRunMs));
     }
   }
-  // batched denoiser and LLM step: per-row cost at maxBatch (what batching buys)
+  // batched denoiser, renderer and LLM step: per-row cost at maxBatch (what batching buys)
   const batchRows: Record<string, unknown>[] = [];
   const B = ctx.options.maxBatch;
   for (const [label, op, rows] of [
     ['denoise', 'denoise', [1, B]],
+    ['render', 'render', [1, B]],
     ['llmStep', 'llmStep', [2, 2 * B]],
   ] as const) {
     const call = calls[label];
@@ -248,7 +249,8 @@ export async function stagesSuite(ctx: BenchContext): Promise<SuiteResult> {
   // the largest gap ------------------------------------------------------------------------------------------
   const stepRow = graphRows.find((r) => r.call === 'llmStep');
   const denRow = graphRows.find((r) => r.call === 'denoise');
-  const achieved = [stepRow, denRow]
+  const renderRow = graphRows.find((r) => r.call === 'render');
+  const achieved = [stepRow, denRow, renderRow]
     .filter((r): r is Record<string, unknown> => Boolean(r))
     .map((r) => ({
       call: r.call,
@@ -323,6 +325,7 @@ function summarizeTimelines(lines: Timeline[]) {
     tokenStepsMs: cell('llmStep'),
     keepRowsMs: cell('llmKeepRows'),
     diffusionStepsMs: cell('denoise'),
+    renderMs: cell('render'), // the one-step renderer's decodes (a package with sampler.use_renderer)
     // main thread between calls: sampling before token steps, Euler update + coalescing before denoiser steps
     samplingMs: round(opMs.llmStep?.gapBeforeMs ?? 0),
     eulerAndBatchingMs: round(opMs.denoise?.gapBeforeMs ?? 0),
