@@ -40,12 +40,15 @@ def eval_tokenizer(pipe: Pipeline, n: int, steps: int) -> dict:
     scenes = [eval_scene(rng) for _ in range(n)]
     imgs = [render(s, pipe.tok.cfg.image_size) for s in scenes]
     codes = pipe.encode(imgs)
-    recon = pipe.decode(codes, steps, seeds_for(5, n))
-    exact = sum(detect(recon[i]) == scenes[i] for i in range(n)) / n
+
+    def exact_share(n_steps: int) -> float:
+        recon = pipe.decode(codes, n_steps, seeds_for(5, n))
+        return sum(detect(recon[i]) == scenes[i] for i in range(n)) / n
+
+    exact = exact_share(steps)
     sampler = {}
     if steps == 0:  # the renderer decodes by default: the one-step sampler beside it, from the same noise seeds
-        one = pipe.decode(codes, 1, seeds_for(5, n))
-        sampler["recon_exact_sampler"] = round(sum(detect(one[i]) == scenes[i] for i in range(n)) / n, 3)
+        sampler["recon_exact_sampler"] = round(exact_share(1), 3)
     flat = Counter(c for cs in codes for c in cs)
     probs = np.array(list(flat.values()), dtype=np.float64) / sum(flat.values())
     perplexity = float(math.exp(-(probs * np.log(probs)).sum()))

@@ -55,23 +55,26 @@ def validation_scenes(n: int) -> list:
 
 
 @torch.no_grad()
-def recon_exact(tok: DDTTokenizer, renderer: Renderer, scenes: list) -> float:
-    """Share of scenes that encode -> render back to the same detected scene (all codes kept)."""
+def recon_exact(tok: DDTTokenizer, scenes: list, decode) -> float:
+    """Share of scenes that encode -> `decode(codes)` (x0, every code kept) back to the same detected scene."""
     x = to_tensor([render(s, tok.cfg.image_size) for s in scenes]).to(tok.fsq.table.device)
-    codes = tok.encode(x)
-    imgs = to_uint8(renderer(codes, torch.ones(codes.shape, device=x.device)).clamp(-1, 1).cpu())
+    imgs = to_uint8(decode(tok.encode(x)).clamp(-1, 1).cpu())
     return sum(detect(imgs[i]) == scenes[i] for i in range(len(scenes))) / len(scenes)
 
 
-@torch.no_grad()
-def sampler_exact(tok: DDTTokenizer, scenes: list, seed: int = 5) -> float:
-    """The same share through the decoder's one-step sampler (small's default without a renderer)."""
-    x = to_tensor([render(s, tok.cfg.image_size) for s in scenes]).to(tok.fsq.table.device)
-    codes = tok.encode(x)
-    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed)).to(x.device)
-    keep = torch.full((len(scenes),), tok.cfg.k, device=x.device)
-    imgs = to_uint8(sample(tok.denoiser, codes, keep, 1, noise, tok.cfg.knots).cpu())
-    return sum(detect(imgs[i]) == scenes[i] for i in range(len(scenes))) / len(scenes)
+def rendered(renderer: Renderer):
+    """The renderer as recon_exact's decode."""
+    return lambda codes: renderer(codes, torch.ones(codes.shape, device=codes.device))
+
+
+def one_step_sampler(tok: DDTTokenizer, seed: int = 5):
+    """The decoder's one-step sampler (small's default without a renderer) as recon_exact's decode."""
+    def decode(codes):
+        s = tok.cfg.image_size
+        noise = torch.randn((len(codes), 3, s, s), generator=torch.Generator().manual_seed(seed)).to(codes.device)
+        keep = torch.full((len(codes),), tok.cfg.k, device=codes.device)
+        return sample(tok.denoiser, codes, keep, 1, noise, tok.cfg.knots)
+    return decode
 
 
 def renderer_loss(tok: DDTTokenizer, renderer: Renderer, x: torch.Tensor, gen: torch.Generator,
@@ -190,8 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     batch = args.batch or p.tok_batch
 
     def evaluate():
-        extra = {"sampler_exact": sampler_exact(tok, val)} if tied else {}
-        log.log(step=step, recon_exact=recon_exact(tok, renderer.eval(), val), **extra)
+        extra = {"sampler_exact": recon_exact(tok, val, one_step_sampler(tok))} if tied else {}
+        log.log(step=step, recon_exact=recon_exact(tok, val, rendered(renderer.eval())), **extra)
 
     if step == 0:
         evaluate()

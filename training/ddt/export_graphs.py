@@ -199,9 +199,13 @@ class DenoiserGraph(nn.Module):
         self.norm, self.eps, self.out = den.norm.weight, den.norm.eps, den.out
 
     def forward(self, x_t, t, codes, mask):
+        return self.denoise(x_t, self.modulations(t), codes, mask)
+
+    def modulations(self, t):
+        """The blocks' adaLN modulations for timesteps t [B]: [B, 1, 6 * blocks * width]."""
         args = t[:, None] * self.t_freqs[None]
         c = self.t_mlp(torch.cat([torch.cos(args), torch.sin(args)], dim=-1))
-        return self.denoise(x_t, self.mod(c)[:, None, :], codes, mask)
+        return self.mod(c)[:, None, :]
 
     def denoise(self, x_t, mod, codes, mask):
         """x0 from the blocks' adaLN modulations `mod` [B or 1, 1, 6 * blocks * width] (computed from t)."""
@@ -234,9 +238,7 @@ class RendererGraph(nn.Module):
         super().__init__()
         self.den = den
         with torch.no_grad():
-            args = torch.ones(1, 1) * den.t_freqs[None]
-            c = den.t_mlp(torch.cat([torch.cos(args), torch.sin(args)], dim=-1))
-            self.register_buffer("mod", den.mod(c)[:, None, :].clone(), persistent=False)
+            self.register_buffer("mod", den.modulations(torch.ones(1)).clone(), persistent=False)
 
     def forward(self, codes, mask):
         s = self.den.cfg.image_size
