@@ -17,7 +17,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $# -gt 0 ]] || { echo "usage: $0 [--max-seconds N] -- command..." >&2; exit 2; }
 
-pattern="${BENCH_TRAINING_PATTERN:-python[0-9.]* .*train_(llm|tokenizer)\.py}"
+pattern="${BENCH_TRAINING_PATTERN:-python[0-9.]* .*train_(llm|tokenizer|renderer)\.py}"
 pids=()
 for p in $(pgrep -f "$pattern"); do
   # only real interpreters (not shells whose command line happens to contain the pattern)

@@ -107,21 +107,32 @@ def tie_decoder(renderer: Renderer, denoiser: Denoiser) -> None:
         setattr(net, name, param)
 
 
-def load_renderer(run: Path, tok: DDTTokenizer, extra_layers: int, tied: bool) -> tuple[Renderer, dict | None]:
-    """The run's renderer (renderer.pt), or a fresh copy of its decoder with `extra_layers` identity blocks.
+def load_renderer(run: Path, tok: DDTTokenizer, extra_layers: int, tied: bool,
+                  init_slim: Path | None = None) -> tuple[Renderer, dict | None]:
+    """The run's renderer (renderer.pt), or a fresh copy of its decoder with `extra_layers` identity blocks, or
+    (`init_slim`, a committed slim checkpoint) the decoder with the slim checkpoint's added blocks.
     Tied (a checkpoint's `tied_decoder`, else `tied`): its decoder weights are tok.denoiser's, updated in place."""
     ck = load_checkpoint(run / "renderer.pt")
     if ck and ck.get("added_only"):
         raise SystemExit(f"{run / 'renderer.pt'} is a slim checkpoint (its added blocks alone, no optimiser state): "
-                         "train a renderer in a run without it, from its tokenizer.pt")
-    renderer = Renderer(tok.cfg, tok.fsq, ck.get("extra_layers", 0) if ck else extra_layers)
+                         "train a renderer in a run without it, from its tokenizer.pt (--init-slim starts from it)")
+    slim = None if ck else load_checkpoint(init_slim) if init_slim else None
+    if init_slim and not ck and not (slim and slim.get("added_only")):
+        raise SystemExit(f"--init-slim {init_slim}: not a slim renderer checkpoint")
+    layers = ck.get("extra_layers", 0) if ck else slim["extra_layers"] if slim else extra_layers
+    renderer = Renderer(tok.cfg, tok.fsq, layers)
     if ck.get("tied_decoder", False) if ck else tied:
         tie_decoder(renderer, tok.denoiser)
     if ck:
         renderer.load_state_dict(ck["model"])
-    else:
-        renderer.net.load_state_dict(tok.denoiser.state_dict(), strict=False)
-    return renderer, ck
+        return renderer, ck
+    renderer.net.load_state_dict(tok.denoiser.state_dict(), strict=False)
+    if slim:
+        # the added blocks as committed (float16); the rest is the run's decoder, which the slim one was cut from
+        added = {k: v.float() for k, v in slim["model"].items()}
+        unexpected = renderer.load_state_dict(added, strict=False).unexpected_keys
+        assert not unexpected, unexpected
+    return renderer, None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="blocks added to the decoder's (identity at the start; read from the checkpoint on resume)")
     ap.add_argument("--decoder-lr-scale", type=float, default=1.0,
                     help="learning-rate multiplier of the weights that came from the decoder")
+    ap.add_argument("--init-slim", type=Path, default=None, metavar="RENDERER_PT",
+                    help="a new run starts from this slim renderer.pt's added blocks (e.g. the committed one; "
+                         "copy the tokenizer.pt it was exported with into the run), with a fresh optimiser")
     ap.add_argument("--batch", type=int, default=None, help="default: the preset's tokenizer batch")
     ap.add_argument("--partial", type=float, default=0.25, help="share of samples that keep only some codes")
     ap.add_argument("--partial-weight", type=float, default=0.05, help="their loss weight (full: 1)")
@@ -160,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("--denoise-weight trains the decoder's weights: give --decoder-lr-scale above 0")
     tok = load_tokenizer(run, p)
     tok.requires_grad_(False)  # fixed codes: the LLM's data stays valid
-    renderer, ck = load_renderer(run, tok, args.extra_layers, args.denoise_weight > 0)
+    renderer, ck = load_renderer(run, tok, args.extra_layers, args.denoise_weight > 0, args.init_slim)
     tied = renderer.net.blocks[0] is tok.denoiser.blocks[0]
     if tied and args.denoise_weight == 0:
         raise SystemExit("this renderer's decoder is tied to the denoiser: resume it with --denoise-weight above 0")

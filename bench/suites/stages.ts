@@ -324,6 +324,8 @@ function summarizeTimelines(lines: Timeline[]) {
     prefillMs: cell('llmPrefill'),
     tokenStepsMs: cell('llmStep'),
     keepRowsMs: cell('llmKeepRows'),
+    joinMs: cell('llmJoin'), // rows added to a running batch (their prefill)
+    scoreMs: cell('llmScore'), // reranking: candidates' rows scored in one forward pass each
     diffusionStepsMs: cell('denoise'),
     renderMs: cell('render'), // the one-step renderer's decodes (a package with sampler.use_renderer)
     // main thread between calls: sampling before token steps, Euler update + coalescing before denoiser steps

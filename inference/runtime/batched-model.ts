@@ -78,7 +78,7 @@ export class BatchedModel {
       this.counters.denoiseRows += merged.batch;
       // With several workers, one batch runs as row chunks on all of them at once: on 2 cores, two
       // one-thread workers on half a batch each beat one two-thread run (BENCHMARKS.md, worker layout).
-      const chunks = splitDenoiseInput(merged, slots);
+      const chunks = splitBatchInput(merged, slots);
       const outs = await Promise.all(chunks.map((c) => backend.denoise(c)));
       return splitByInput(concat(outs), inputs); // x0 [B, C, H, W]
     });
@@ -90,7 +90,10 @@ export class BatchedModel {
         mask: concat(inputs.map((i) => i.mask)), // [B, K]
         batch: totalRows(inputs),
       };
-      return splitByInput(await render(merged), inputs); // x0 [B, C, h, w]
+      // row chunks on every worker at once, as the denoiser's: an Edit's round trip renders all its
+      // candidates (64 rows for 4 images) in one call, which one one-thread worker ran while the other idled
+      const outs = await Promise.all(splitBatchInput(merged, slots).map((c) => render(c)));
+      return splitByInput(concat(outs), inputs); // x0 [B, C, h, w]
     });
     this.vaeDecoder = coalesce(async (inputs) => {
       const vaeDecode = requireGraph(backend.vaeDecode?.bind(backend), 'vae_decoder');
@@ -191,24 +194,29 @@ export function mergeDenoiseInputs(inputs: DenoiseInput[]): DenoiseInput {
   };
 }
 
-/** Splits a denoiser batch into at most `parts` consecutive row chunks of near-equal size. */
-export function splitDenoiseInput(input: DenoiseInput, parts: number): DenoiseInput[] {
+type RowArray = Float32Array | BigInt64Array;
+
+/**
+ * Splits a batched graph input (denoiser or renderer: every array field [B, ...]) into at most `parts`
+ * consecutive row chunks of near-equal size.
+ */
+export function splitBatchInput<T extends { batch: number }>(input: T, parts: number): T[] {
   const n = Math.min(Math.max(1, parts), input.batch);
   if (n === 1) return [input];
   const B = input.batch;
-  const per = (a: { length: number }) => a.length / B;
-  const [px, pk] = [per(input.xT), per(input.codes)];
-  const out: DenoiseInput[] = [];
+  const arrays = Object.entries(input as Record<string, unknown>).filter(
+    (e): e is [string, RowArray] => e[1] instanceof Float32Array || e[1] instanceof BigInt64Array,
+  );
+  const out: T[] = [];
   let at = 0;
   for (let i = 0; i < n; i++) {
     const rows = Math.floor(B / n) + (i < B % n ? 1 : 0);
-    out.push({
-      xT: input.xT.slice(at * px, (at + rows) * px),
-      t: input.t.slice(at, at + rows),
-      codes: input.codes.slice(at * pk, (at + rows) * pk),
-      mask: input.mask.slice(at * pk, (at + rows) * pk),
-      batch: rows,
-    });
+    const chunk: Record<string, unknown> = { ...input, batch: rows };
+    for (const [key, data] of arrays) {
+      const per = data.length / B;
+      chunk[key] = data.slice(at * per, (at + rows) * per);
+    }
+    out.push(chunk as T);
     at += rows;
   }
   return out;

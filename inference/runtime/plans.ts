@@ -11,8 +11,9 @@ import type { ImageRows } from './image-tasks.js';
 import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
 import type { ProgressReporter } from './progress.js';
+import { seedForPlan } from './rng.js';
 import { buildGenerateRows, buildImageQuestionRow } from './sequences.js';
-import { captionText, planText } from './text-tasks.js';
+import { captionText, GREEDY_PLAN, type PlanSampling, planText } from './text-tasks.js';
 
 /** A template with its one placeholder ("{prompt}", "{instruction}") replaced by the user's text. */
 export function fillTemplate(template: string, placeholder: string, value: string): string {
@@ -109,6 +110,7 @@ async function templatedRow(
  * (its images reranked by the plan), or `fallback` when there is no plan row or the plan came out empty.
  * `source`: the plan is the caption of the image to draw, an Edit of `source` (not a layout in the prompt's
  * order); its candidates may be scored by the caption and by closeness to the source (image-rerank.ts).
+ * `sampling`: how the plan is decoded (greedy unless given; generatePlanSampling).
  */
 export async function rowsFromPlan(
   parts: ModelParts,
@@ -117,12 +119,24 @@ export async function rowsFromPlan(
   job: JobControl,
   progress: ProgressReporter,
   source?: RgbImage,
+  sampling: PlanSampling = GREEDY_PLAN,
 ): Promise<{ rows: ImageRows; plan?: string }> {
   if (planRow === null) return { rows: fallback };
-  const plan = await planText(parts, planRow, job, progress);
+  const plan = await planText(parts, planRow, job, progress, 'plan', sampling);
   job.throwIfStopped();
   if (plan.trim() === '') return { rows: fallback };
   // The plan is the model's own text (at most max_new_text_tokens), not user input: no prompt limit.
   const rows = buildGenerateRows(plan, parts.tokenizer.encode, unlimited(parts));
   return { rows: source ? { ...rows, captioned: true, source } : rows, plan };
+}
+
+/**
+ * How a Generate's plan (a layout of the prompt) is decoded: at the request's temperature, from its seed. At
+ * temperature 0 (the bundled default) it is greedy, so a request is answered as before; above it, new seeds
+ * get new layouts (positions the prompt leaves open), where image tokens sampled from one greedy plan mostly
+ * reranked to the same picture (the bot's Re-roll). An Edit's plan, the edited image's caption, stays greedy:
+ * it must say what the instruction asks, not something like it.
+ */
+export function generatePlanSampling(params: { temperature: number; seed: bigint }): PlanSampling {
+  return { temperature: params.temperature, seed: seedForPlan(params.seed) };
 }

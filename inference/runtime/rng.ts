@@ -131,6 +131,14 @@ export function seedForCandidate(imageSeed: bigint, j: number): bigint {
   return BigInt.asUintN(64, imageSeed * 0x9e3779b97f4a7c15n + BigInt(j));
 }
 
+/**
+ * Seed of a Generate's plan when it is sampled (temperature > 0, plans.ts): the multiplicative step of
+ * seedForCandidate with j = 0, which no candidate uses.
+ */
+export function seedForPlan(seed: bigint): bigint {
+  return seedForCandidate(seed, 0);
+}
+
 /** Generator for an image's token sampler. */
 export function createTokenRng(imageSeed: bigint): SplitMix64 {
   return new SplitMix64(imageSeed);

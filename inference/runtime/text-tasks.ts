@@ -93,6 +93,14 @@ export async function captionText(
   return { text, finish: distinct[best]!.finish ?? 'end' };
 }
 
+/** How a plan's text is decoded: greedy (temperature 0, the default), or sampled from `seed`'s generator. */
+export interface PlanSampling {
+  temperature: number;
+  seed: bigint;
+}
+
+export const GREEDY_PLAN: PlanSampling = { temperature: 0, seed: 0n };
+
 /**
  * A plan (docs/model-package.md, "Plans"): the greedy text after `row`, reported as `stage` and not streamed
  * to the client as an answer (it is the first half of an image request, not the reply).
@@ -103,8 +111,10 @@ export async function planText(
   job: JobControl,
   progress: ProgressReporter,
   stage: Stage = 'plan',
+  sampling: PlanSampling = GREEDY_PLAN,
 ): Promise<string> {
-  const stream = textStream(parts, row, 0, createTokenRng(0n), job, false, (ids) =>
+  const rng = createTokenRng(sampling.seed);
+  const stream = textStream(parts, row, sampling.temperature, rng, job, false, (ids) =>
     progress.report(stage, ids.length),
   );
   await parts.model.decode(stream);

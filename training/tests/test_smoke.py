@@ -1,6 +1,7 @@
 """Train the tiny preset for a few steps, export it, and check ONNX Runtime against PyTorch."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,17 @@ def test_tied_renderer_trains_the_denoiser_and_exports_one_set_of_decoder_weight
         a = load_renderer(slim, tok_slim)[0](codes, mask)
         b = load_renderer(runs, tok_run)[0](codes, mask)
     assert torch.equal(a, b) and torch.equal(tok_run.denoiser.out.weight, tok_slim.denoiser.out.weight)
+    # a new run continues from the slim checkpoint (--init-slim): the same renderer at its step 0
+    cont = tmp_path / "cont"
+    cont.mkdir()
+    shutil.copy(slim / "tokenizer.pt", cont / "tokenizer.pt")
+    run("train_renderer.py", "--preset", "tiny", "--run", str(cont), "--steps", "1", "--eval-n", "2",
+        "--init-slim", str(slim / "renderer.pt"), *tied)
+    assert torch.load(cont / "renderer.pt", weights_only=False)["step"] == 1
+    import train_renderer
+    from train_llm import load_tokenizer
+
+    tok_cont = load_tokenizer(slim, PRESETS["tiny"])
+    started, _ = train_renderer.load_renderer(tmp_path / "none", tok_cont, 0, True, slim / "renderer.pt")
+    with torch.no_grad():
+        assert torch.equal(started.eval()(codes, mask), a)

@@ -101,10 +101,12 @@ describe('planned image requests (tiny random package)', () => {
     const instruction = 'remove the red circle';
     const events: ProgressEvent[] = [];
     const onProgress = (e: ProgressEvent) => events.push(e);
-    const [edited] = await captioning.edit(image, instruction, 1, params({ seed: 7n }), ctx({ onProgress }));
+    // greedy tokens: a Generate's plan is sampled at the request's temperature, an Edit's never
+    const greedy = params({ seed: 7n, temperature: 0 });
+    const [edited] = await captioning.edit(image, instruction, 1, greedy, ctx({ onProgress }));
     const caption = await plain.caption(image, ctx());
     const text = CAPTION_EDIT_PLAN.replace('{caption}', caption).replace('{instruction}', instruction);
-    const [direct] = await echo.generate(text, 1, params({ seed: 7n }), ctx());
+    const [direct] = await echo.generate(text, 1, greedy, ctx());
     expect(direct!.plan).toBeDefined();
     expect(edited!.plan).toBe(direct!.plan);
     expect(edited!.tokens).toEqual(direct!.tokens);
@@ -125,7 +127,7 @@ describe('planned image requests (tiny random package)', () => {
     const [direct] = await echo.generate(
       fillTemplate(ANSWER, 'caption', caption).replace('{question}', question),
       1,
-      params({ seed: 7n }),
+      params({ seed: 7n, temperature: 0 }), // a greedy plan, as answers are
       ctx(),
     );
     expect(direct!.plan).toBeDefined();

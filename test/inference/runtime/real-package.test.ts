@@ -46,6 +46,23 @@ describe.skipIf(!present)('shapes-ddt-small through real workers', () => {
     expect(new Set(others.map((g) => g.tokens.join(','))).size).toBeGreaterThan(1);
   });
 
+  it("samples a Generate's plan at the request's temperature from its seed, greedy at 0", async () => {
+    const plans = async (temperature: number) => {
+      const seeds = [1n, 2n, 3n, 4n, 5n, 6n];
+      const images = await Promise.all(
+        seeds.map((seed) =>
+          rt.generate('two red circles', 1, { ...rt.description.defaults, temperature, seed }, ctx()),
+        ),
+      );
+      return images.map(([image]) => image!.plan!);
+    };
+    const greedy = await plans(0);
+    expect(new Set(greedy).size).toBe(1); // one layout, whatever the seed
+    const sampled = await plans(1);
+    expect(new Set(sampled).size).toBeGreaterThan(1); // layouts the prompt leaves open vary with the seed
+    expect(await plans(1)).toEqual(sampled); // and are the seed's own
+  });
+
   it('captions, asks, chats and edits a generated image', async () => {
     const [img] = await rt.generate('a blue square', 1, params(3n), ctx());
     const deltas: string[] = [];

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { splitDenoiseInput } from '../../../inference/runtime/batched-model.js';
+import { splitBatchInput } from '../../../inference/runtime/batched-model.js';
 import { defaultWorkerLayout, loadModelPackage } from '../../../inference/runtime/index.js';
 import { ctx, params, patternImage } from './helpers.js';
 
@@ -150,12 +150,12 @@ describe('worker layout', () => {
       mask: Float32Array.from({ length: B * K }, (_, i) => i % 2),
       batch: B,
     };
-    const parts = splitDenoiseInput(input, 2);
+    const parts = splitBatchInput(input, 2);
     expect(parts.map((p) => p.batch)).toEqual([3, 2]);
     expect(parts.map((p) => p.xT.length)).toEqual([9, 6]);
     expect(Array.from(parts[1]!.t)).toEqual([0.3, 0.4].map((v) => Math.fround(v)));
     expect(parts.flatMap((p) => Array.from(p.codes))).toEqual(Array.from(input.codes));
-    expect(splitDenoiseInput(input, 8)).toHaveLength(5);
-    expect(splitDenoiseInput({ ...input, batch: 1, xT: input.xT.slice(0, 3) }, 2)).toHaveLength(1);
+    expect(splitBatchInput(input, 8)).toHaveLength(5);
+    expect(splitBatchInput({ ...input, batch: 1, xT: input.xT.slice(0, 3) }, 2)).toHaveLength(1);
   });
 });
