@@ -28,6 +28,7 @@ interface ScoreInput extends Batchable {
   scored: number;
   allowedFrom: number;
   allowedTo: number;
+  prefix?: number[];
 }
 
 export class BatchedModel {
@@ -104,28 +105,42 @@ export class BatchedModel {
     this.scorer = coalesce(async (inputs) => {
       const score = requireGraph(this.backend.scoreLlm?.bind(this.backend), 'LLM scoring');
       this.counters.llmScoreCalls++;
-      // per row: requests with different scored spans and softmax ranges share the pass
+      // per row: requests with different scored spans and softmax ranges share the pass; rows after a
+      // shared prefix share theirs (one pass per prefix, the prefix run once per pass)
       const rows = inputs.flatMap((i) => i.ids.map((ids) => ({ ids, input: i })));
+      const sums = new Float64Array(rows.length);
+      const groups = new Map<string, number[]>(); // prefix -> indices into rows
+      rows.forEach((r, k) => {
+        const key = r.input.prefix?.join(',') ?? '';
+        groups.set(key, [...(groups.get(key) ?? []), k]);
+      });
       // Like the denoiser, one batch runs as row chunks on every worker at once: a refined caption scores
       // ~60 rows a round, which one one-thread worker ran alone while the other core idled.
-      const chunks = chunkEvenly(rows, slots).map(async (chunk) => {
-        const padded = padPrompts(
-          chunk.map((r) => r.ids),
-          opts.padId,
-        );
-        const per = (f: (i: ScoreInput) => number) => Int32Array.from(chunk.map((r) => f(r.input)));
-        return score({
-          inputIds: padded.ids,
-          attentionMask: padded.mask,
-          positionIds: padded.positions,
-          batch: padded.batch,
-          seqLen: padded.seqLen,
-          scored: per((i) => i.scored),
-          allowedFrom: per((i) => i.allowedFrom),
-          allowedTo: per((i) => i.allowedTo),
-        });
-      });
-      const sums = concat(await Promise.all(chunks));
+      const chunks = [...groups.values()].flatMap((group) => chunkEvenly(group, slots));
+      await Promise.all(
+        chunks.map(async (chunk) => {
+          const prefix = rows[chunk[0]!]!.input.prefix;
+          const padded = padPrompts(
+            chunk.map((k) => rows[k]!.ids),
+            opts.padId,
+          );
+          const per = (f: (i: ScoreInput) => number) => Int32Array.from(chunk.map((k) => f(rows[k]!.input)));
+          const out = await score({
+            inputIds: padded.ids,
+            attentionMask: padded.mask,
+            positionIds: padded.positions,
+            batch: padded.batch,
+            seqLen: padded.seqLen,
+            scored: per((i) => i.scored),
+            allowedFrom: per((i) => i.allowedFrom),
+            allowedTo: per((i) => i.allowedTo),
+            ...(prefix ? { prefix: BigInt64Array.from(prefix, BigInt) } : {}),
+          });
+          chunk.forEach((k, j) => {
+            sums[k] = out[j]!;
+          });
+        }),
+      );
       let at = 0;
       return inputs.map((i) => {
         const mine = Array.from(sums.subarray(at, at + i.rows));
@@ -170,11 +185,18 @@ export class BatchedModel {
   }
 
   /**
-   * Summed log-probability of the last `scored` ids of each row given what precedes it, each under a softmax
-   * over the ids allowedFrom..allowedTo-1: one forward pass, batched with other requests' rows.
+   * Summed log-probability of the last `scored` ids of each row given what precedes it (`prefix`, when given,
+   * then the row), each under a softmax over the ids allowedFrom..allowedTo-1: one forward pass, batched with
+   * other requests' rows (with the same prefix). A prefix that many rows share is computed once per pass.
    */
-  score(rows: number[][], scored: number, allowedFrom: number, allowedTo: number): Promise<number[]> {
-    return this.scorer.call({ rows: rows.length, ids: rows, scored, allowedFrom, allowedTo });
+  score(
+    rows: number[][],
+    scored: number,
+    allowedFrom: number,
+    allowedTo: number,
+    prefix?: number[],
+  ): Promise<number[]> {
+    return this.scorer.call({ rows: rows.length, ids: rows, scored, allowedFrom, allowedTo, prefix });
   }
 
   close(): Promise<void> {

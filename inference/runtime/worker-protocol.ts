@@ -137,6 +137,11 @@ export interface ScoreRequest {
   scored: Int32Array; // [B]
   allowedFrom: Int32Array; // [B]
   allowedTo: Int32Array; // [B]
+  /**
+   * Ids every row follows (P): run once, its KV cache shared by the rows, whose positions (positionIds)
+   * count from the end of it. A row's first scored token may then be its first id.
+   */
+  prefix?: BigInt64Array;
 }
 
 export interface ReleaseRequest {

@@ -208,7 +208,10 @@ async function scoreLlm(req: ScoreRequest): Promise<Float64Array> {
   const m = loaded();
   const spec = m.req.graphs.llm;
   const { batch: B, seqLen: S } = req;
-  const feeds = llmFeeds(req.inputIds, req.attentionMask, req.positionIds, B, S, undefined);
+  const prefixed = req.prefix ? await sharedPrefix(req.prefix, req, B, S) : undefined;
+  const feeds = prefixed
+    ? llmFeeds(req.inputIds, prefixed.mask, prefixed.positions, B, S, prefixed.kv)
+    : llmFeeds(req.inputIds, req.attentionMask, req.positionIds, B, S, undefined);
   const logits = (await m.llm.run(feeds))[spec.outputs.logits];
   if (!logits) throw new Error(`llm graph did not return ${spec.outputs.logits}`);
   const V = logits.dims[2]!;
@@ -224,6 +227,38 @@ async function scoreLlm(req: ScoreRequest): Promise<Float64Array> {
     }
   }
   return sums;
+}
+
+let scratchSessions = 0;
+
+/**
+ * A score request's shared prefix run once (one row), its cache repeated for the B rows, with the rows' mask
+ * [B, P + S] and positions [B, S] counted on from the prefix.
+ */
+async function sharedPrefix(prefix: BigInt64Array, req: ScoreRequest, B: number, S: number) {
+  const P = prefix.length;
+  const id = Number.MIN_SAFE_INTEGER + scratchSessions++; // never a client's session id
+  const ones = new BigInt64Array(P).fill(1n);
+  await runLlm(
+    id,
+    prefix,
+    ones,
+    BigInt64Array.from({ length: P }, (_, j) => BigInt(j)),
+    1,
+    P,
+    undefined,
+  );
+  const kv = kvSessions.get(id)!.kv;
+  kvSessions.delete(id);
+  kv.selectRows(new Array<number>(B).fill(0));
+  const mask = new BigInt64Array(B * (P + S));
+  const positions = new BigInt64Array(B * S);
+  for (let b = 0; b < B; b++) {
+    mask.fill(1n, b * (P + S), b * (P + S) + P);
+    mask.set(req.attentionMask.subarray(b * S, (b + 1) * S), b * (P + S) + P);
+    for (let j = 0; j < S; j++) positions[b * S + j] = req.positionIds[b * S + j]! + BigInt(P);
+  }
+  return { kv, mask, positions };
 }
 
 /** The LLM graph's inputs: ids / mask / positions [B, S], and the cache's past (an empty one without). */

@@ -76,9 +76,10 @@ function scriptedParts(weight: number, rounds: number, calls: number[][][]): Mod
       [[30], [31]],
     ],
     model: {
-      score: async (rows: number[][], _scored: number, from: number) => {
-        calls.push(rows);
-        return rows.map((r) => {
+      score: async (rows: number[][], _scored: number, from: number, _to: number, prefix: number[] = []) => {
+        const whole = rows.map((r) => [...prefix, ...r]); // as the model reads them
+        calls.push(whole);
+        return whole.map((r) => {
           const ids = from === 100 ? r.slice(2, r.indexOf(ASSISTANT)) : r.slice(ROW.length, -1);
           return 0 - distance(ids) * (from === 100 ? 1 : 3);
         });
