@@ -71,26 +71,19 @@ def load_renderer(run: Path, tok: DDTTokenizer) -> tuple[Renderer | None, dict |
         return None, None
     renderer = Renderer(tok.cfg, tok.fsq, ck.get("extra_layers", 0))
     if ck.get("added_only"):
-        renderer.net.load_state_dict(tok.denoiser.state_dict(), strict=False)
-        missing = renderer.load_state_dict({k: v.float() for k, v in ck["model"].items()}, strict=False).missing_keys
-        assert all(not k.startswith(added_prefixes(renderer)) for k in missing), missing
+        renderer.load_slim(tok.denoiser.state_dict(), ck["model"])
     else:
         renderer.load_state_dict(ck["model"])
         if ck.get("tied_decoder"):
             # trained together with the denoising loss on one set of decoder weights (train_renderer.py
             # --denoise-weight): those weights are the package's denoiser too, and the graphs share them
             tok.denoiser.load_state_dict({k[len("net."):]: v for k, v in ck["model"].items()
-                                          if k.startswith("net.") and not k.startswith(added_prefixes(renderer))})
+                                          if k.startswith("net.") and not k.startswith(renderer.added_prefixes)})
     with torch.no_grad():
         for name, param in renderer.named_parameters():
-            if name.startswith(added_prefixes(renderer)):
+            if name.startswith(renderer.added_prefixes):
                 param.copy_(param.half().float())
     return renderer.eval(), ck
-
-
-def added_prefixes(renderer: Renderer) -> tuple[str, ...]:
-    first = renderer.cfg.dec_layers
-    return tuple(f"net.blocks.{i}." for i in range(first, first + renderer.extra_layers))
 
 
 def slim_renderer(renderer: Renderer, ck: dict, tok: DDTTokenizer) -> dict:
@@ -100,7 +93,7 @@ def slim_renderer(renderer: Renderer, ck: dict, tok: DDTTokenizer) -> dict:
     state = renderer.state_dict()
     decoder = tok.denoiser.state_dict()
     if all(torch.equal(state[f"net.{k}"], v) for k, v in decoder.items()):
-        added = {k: v.half() for k, v in state.items() if k.startswith(added_prefixes(renderer))}
+        added = {k: v.half() for k, v in state.items() if k.startswith(renderer.added_prefixes)}
         return {**meta, "added_only": True, "model": added}
     return {**meta, "model": state}
 

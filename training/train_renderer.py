@@ -125,14 +125,11 @@ def load_renderer(run: Path, tok: DDTTokenizer, extra_layers: int, tied: bool,
         tie_decoder(renderer, tok.denoiser)
     if ck:
         renderer.load_state_dict(ck["model"])
-        return renderer, ck
-    renderer.net.load_state_dict(tok.denoiser.state_dict(), strict=False)
-    if slim:
-        # the added blocks as committed (float16); the rest is the run's decoder, which the slim one was cut from
-        added = {k: v.float() for k, v in slim["model"].items()}
-        unexpected = renderer.load_state_dict(added, strict=False).unexpected_keys
-        assert not unexpected, unexpected
-    return renderer, None
+    elif slim:  # the added blocks as committed; the rest is the run's decoder, which the slim one was cut from
+        renderer.load_slim(tok.denoiser.state_dict(), slim["model"])
+    else:
+        renderer.net.load_state_dict(tok.denoiser.state_dict(), strict=False)
+    return renderer, ck
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -110,9 +110,12 @@ export class BatchedModel {
       const rows = inputs.flatMap((i) => i.ids.map((ids) => ({ ids, input: i })));
       const sums = new Float64Array(rows.length);
       const groups = new Map<string, number[]>(); // prefix -> indices into rows
+      const keys = new Map(inputs.map((i) => [i, i.prefix?.join(',') ?? '']));
       rows.forEach((r, k) => {
-        const key = r.input.prefix?.join(',') ?? '';
-        groups.set(key, [...(groups.get(key) ?? []), k]);
+        const key = keys.get(r.input)!;
+        const group = groups.get(key);
+        if (group) group.push(k);
+        else groups.set(key, [k]);
       });
       // Like the denoiser, one batch runs as row chunks on every worker at once: a refined caption scores
       // ~60 rows a round, which one one-thread worker ran alone while the other core idled.

@@ -23,7 +23,7 @@ import {
 } from './image-tasks.js';
 import type { JobControl } from './job-control.js';
 import type { ModelParts } from './model-parts.js';
-import { answerRow, editPlanRow, generatePlanRow, generatePlanSampling, rowsFromPlan } from './plans.js';
+import { answerRow, editPlanRow, generatePlanRow, rowsFromPlan } from './plans.js';
 import { ProgressReporter } from './progress.js';
 import { createTokenRng, seedForImage } from './rng.js';
 import type { Scheduler } from './scheduler.js';
@@ -157,15 +157,7 @@ export class DdtRuntime implements ModelRuntime {
     const planRow = generatePlanRow(p, prompt);
     return this.scheduler.run(ctx, async (job) => {
       const progress = this.imageProgress(ctx, params, planRow !== null);
-      const planned = await rowsFromPlan(
-        p,
-        planRow,
-        rows,
-        job,
-        progress,
-        undefined,
-        generatePlanSampling(params),
-      );
+      const planned = await rowsFromPlan(p, planRow, rows, job, progress, params);
       return withPlan(await generateFromRows(p, planned.rows, count, params, job, progress), planned.plan);
     });
   }
@@ -193,7 +185,7 @@ export class DdtRuntime implements ModelRuntime {
       job.throwIfStopped();
       const rows = buildEditRows(codes, instruction, p.tokenizer.encode, p.vocab);
       const planRow = await editPlanRow(p, codes, instruction, job, progress);
-      const plan = await rowsFromPlan(p, planRow, rows, job, progress, image);
+      const plan = await rowsFromPlan(p, planRow, rows, job, progress, params, image);
       return withPlan(await generateFromRows(p, plan.rows, count, params, job, progress), plan.plan);
     });
   }
@@ -231,9 +223,7 @@ export class DdtRuntime implements ModelRuntime {
       let planRow: number[] | null = null;
       if (request?.source) planRow = await editPlanRow(p, request.source.codes, request.text, job, progress);
       else if (request) planRow = generatePlanRow(p, request.text);
-      const source = request?.source?.image;
-      const sampling = source ? undefined : generatePlanSampling(params);
-      const planned = await rowsFromPlan(p, planRow, direct, job, progress, source, sampling);
+      const planned = await rowsFromPlan(p, planRow, direct, job, progress, params, request?.source?.image);
       const [image] = withPlan(
         await generateFromRows(p, planned.rows, 1, params, job, progress),
         planned.plan,

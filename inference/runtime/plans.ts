@@ -110,7 +110,7 @@ async function templatedRow(
  * (its images reranked by the plan), or `fallback` when there is no plan row or the plan came out empty.
  * `source`: the plan is the caption of the image to draw, an Edit of `source` (not a layout in the prompt's
  * order); its candidates may be scored by the caption and by closeness to the source (image-rerank.ts).
- * `sampling`: how the plan is decoded (greedy unless given; generatePlanSampling).
+ * The plan is decoded as planSampling says for the request's `params`.
  */
 export async function rowsFromPlan(
   parts: ModelParts,
@@ -118,11 +118,11 @@ export async function rowsFromPlan(
   fallback: ImageRows,
   job: JobControl,
   progress: ProgressReporter,
+  params: { temperature: number; seed: bigint },
   source?: RgbImage,
-  sampling: PlanSampling = GREEDY_PLAN,
 ): Promise<{ rows: ImageRows; plan?: string }> {
   if (planRow === null) return { rows: fallback };
-  const plan = await planText(parts, planRow, job, progress, 'plan', sampling);
+  const plan = await planText(parts, planRow, job, progress, 'plan', planSampling(params, source));
   job.throwIfStopped();
   if (plan.trim() === '') return { rows: fallback };
   // The plan is the model's own text (at most max_new_text_tokens), not user input: no prompt limit.
@@ -131,12 +131,12 @@ export async function rowsFromPlan(
 }
 
 /**
- * How a Generate's plan (a layout of the prompt) is decoded: at the request's temperature, from its seed. At
- * temperature 0 (the bundled default) it is greedy, so a request is answered as before; above it, new seeds
- * get new layouts (positions the prompt leaves open), where image tokens sampled from one greedy plan mostly
- * reranked to the same picture (the bot's Re-roll). An Edit's plan, the edited image's caption, stays greedy:
- * it must say what the instruction asks, not something like it.
+ * How a plan is decoded. A Generate's (a layout of the prompt): at the request's temperature, from its seed.
+ * At temperature 0 (the bundled default) it is greedy, so a request is answered as before; above it, new
+ * seeds get new layouts (positions the prompt leaves open), where image tokens sampled from one greedy plan
+ * mostly reranked to the same picture (the bot's Re-roll). An Edit's (with a `source`), the edited image's
+ * caption, stays greedy: it must say what the instruction asks, not something like it.
  */
-export function generatePlanSampling(params: { temperature: number; seed: bigint }): PlanSampling {
-  return { temperature: params.temperature, seed: seedForPlan(params.seed) };
+function planSampling(params: { temperature: number; seed: bigint }, source?: RgbImage): PlanSampling {
+  return source ? GREEDY_PLAN : { temperature: params.temperature, seed: seedForPlan(params.seed) };
 }

@@ -208,10 +208,10 @@ async function scoreLlm(req: ScoreRequest): Promise<Float64Array> {
   const m = loaded();
   const spec = m.req.graphs.llm;
   const { batch: B, seqLen: S } = req;
-  const prefixed = req.prefix ? await sharedPrefix(req.prefix, req, B, S) : undefined;
-  const feeds = prefixed
-    ? llmFeeds(req.inputIds, prefixed.mask, prefixed.positions, B, S, prefixed.kv)
-    : llmFeeds(req.inputIds, req.attentionMask, req.positionIds, B, S, undefined);
+  const { mask, positions, kv } = req.prefix
+    ? await sharedPrefix(req.prefix, req, B, S)
+    : { mask: req.attentionMask, positions: req.positionIds, kv: undefined };
+  const feeds = llmFeeds(req.inputIds, mask, positions, B, S, kv);
   const logits = (await m.llm.run(feeds))[spec.outputs.logits];
   if (!logits) throw new Error(`llm graph did not return ${spec.outputs.logits}`);
   const V = logits.dims[2]!;

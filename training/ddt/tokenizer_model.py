@@ -321,6 +321,20 @@ class Renderer(nn.Module):
     def extra_layers(self) -> int:
         return len(self.net.blocks) - self.cfg.dec_layers
 
+    @property
+    def added_prefixes(self) -> tuple[str, ...]:
+        """State-dict prefixes of the blocks beyond the decoder's."""
+        first = self.cfg.dec_layers
+        return tuple(f"net.blocks.{i}." for i in range(first, first + self.extra_layers))
+
+    def load_slim(self, decoder_state: dict, added: dict) -> None:
+        """The decoder's weights (`decoder_state`, a Denoiser's) and the added blocks of a slim checkpoint
+        (`added`, float16 as committed): every added block must be there, and nothing else."""
+        self.net.load_state_dict(decoder_state, strict=False)
+        result = self.load_state_dict({k: v.float() for k, v in added.items()}, strict=False)
+        assert not result.unexpected_keys, result.unexpected_keys
+        assert all(not k.startswith(self.added_prefixes) for k in result.missing_keys), result.missing_keys
+
     def forward(self, codes: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         B, s = codes.shape[0], self.cfg.image_size
         return self.net(mask.new_zeros(B, 3, s, s), mask.new_ones(B), codes, mask)
