@@ -6,6 +6,12 @@
  * Generate runs the model and encodes the PNG it returns (encodeImage). Overhead = gRPC time / in-process
  * time - 1 (median of paired runs): protobuf, HTTP/2 on loopback, the handlers, events and logging.
  * The model-only time (runtime call alone) is reported beside it.
+ *
+ * Both sides call the same loaded runtime, the one the server holds. A run right after a run on another
+ * loaded copy of the package is slower by 7-14 ms of a 165 ms Generate (its weights are out of the caches:
+ * two copies do not fit the 32 MiB L3), and when the in-process side used the bench's own copy every gRPC
+ * call followed a call on that copy while an in-process one did only in two orders of three, which charged
+ * gRPC with about half of the overhead the suite reported (BENCHMARKS.md, session 24).
  */
 import {
   collectImageResult,
@@ -132,7 +138,8 @@ export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
     INFERENCE_TOKEN: '',
     RUNTIME_THREAD: process.env.RUNTIME_THREAD ?? '',
   });
-  // a second copy, loaded as inference/main.ts loads it: the runtime thread's hop is part of a call's cost
+  // a second copy, loaded as inference/main.ts loads it (the runtime thread's hop is part of a call's cost);
+  // the in-process side calls it too, not the bench's copy (see the head of this file)
   const served = config.runtimeThread
     ? [
         ...(
@@ -156,14 +163,14 @@ export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
     const grpc = grpcCalls(local.client, png, prompt);
     const ops: Record<'caption' | 'generate', Op> = {
       caption: {
-        model: () => runtime.caption(rgb, jobContext()),
-        direct: async () => runtime.caption(await work.decode(), jobContext()),
+        model: () => served.caption(rgb, jobContext()),
+        direct: async () => served.caption(await work.decode(), jobContext()),
         grpc: grpc.caption,
       },
       generate: {
-        model: () => runtime.generate(prompt, 1, params, jobContext()),
+        model: () => served.generate(prompt, 1, params, jobContext()),
         direct: async () => {
-          const [image] = await runtime.generate(prompt, 1, params, jobContext());
+          const [image] = await served.generate(prompt, 1, params, jobContext());
           return work.encode(image!.image);
         },
         grpc: grpc.generate,
@@ -187,8 +194,8 @@ export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
       ctx.log(`serving: ${name} done`);
     }
     const stored = {
-      text: await runtime.caption(rgb, jobContext()),
-      images: await runtime.generate(prompt, 1, params, jobContext()),
+      text: await served.caption(rgb, jobContext()),
+      images: await served.generate(prompt, 1, params, jobContext()),
     };
     const servingPath = await measureServingPath(
       runtime,
@@ -223,7 +230,7 @@ export async function servingSuite(ctx: BenchContext): Promise<SuiteResult> {
       floors,
       notes: [
         'server and client in the bench process, loopback, plaintext, info-level logs formatted but not printed',
-        'runtimeThread: whether the server ran the package on a runtime thread of its own (RUNTIME_THREAD, as deployed); the in-process side runs on the bench thread',
+        'runtimeThread: whether the server ran the package on a runtime thread of its own (RUNTIME_THREAD, as deployed); the in-process side calls the same runtime (through the same thread hop), so both sides find the same weights in the caches',
         'in process = the request without the server: PNG decode + model (Caption), model + PNG encode (Generate); overModelPct compares with the model call alone',
         'servingPath: the same requests through a second server whose runtime answers at once with a stored result (the fixed cost of a call, hot, with no model run in between), against the same in-process work',
       ],
