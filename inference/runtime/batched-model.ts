@@ -188,18 +188,23 @@ export class BatchedModel {
   }
 
   /**
-   * Summed log-probability of the last `scored` ids of each row given what precedes it (`prefix`, when given,
+   * Summed log-probability of the last `scored` ids of each row given what precedes it (`after`, when given,
    * then the row), each under a softmax over the ids allowedFrom..allowedTo-1: one forward pass, batched with
-   * other requests' rows (with the same prefix). A prefix that many rows share is computed once per pass.
+   * other requests' rows (with the same `after`). A row that many rows follow is computed once per pass.
    */
   score(
     rows: number[][],
     scored: number,
     allowedFrom: number,
     allowedTo: number,
-    prefix?: number[],
+    after?: number[],
   ): Promise<number[]> {
-    return this.scorer.call({ rows: rows.length, ids: rows, scored, allowedFrom, allowedTo, prefix });
+    // `after` less its last id is the worker's shared prefix; each row carries that id, whose logits predict
+    // the row's first id
+    const last = after?.at(-1);
+    const ids = last === undefined ? rows : rows.map((r) => [last, ...r]);
+    const prefix = after && after.length > 1 ? after.slice(0, -1) : undefined;
+    return this.scorer.call({ rows: ids.length, ids, scored, allowedFrom, allowedTo, prefix });
   }
 
   close(): Promise<void> {

@@ -102,19 +102,17 @@ export async function captionScores(
     v.visualOffset + parts.manifest.tokens.codebook_size,
   );
   // each caption its own call: the scored span is the caption's length (the scorer coalesces the calls);
-  // all follow the request row, computed once per pass as their shared prefix (its last id stays in the
-  // rows: its logits predict a caption's first id)
-  const prefix = row.slice(0, -1);
+  // all follow the request row, computed once per pass
   const own =
     weight === 0
       ? []
       : captions.map((ids) =>
           parts.model.score(
-            [[row.at(-1)!, ...ids, v.special.end]],
+            [[...ids, v.special.end]],
             ids.length + 1,
             0,
             parts.manifest.vocab.text_size,
-            prefix,
+            row,
           ),
         );
   const [f, ...o] = await Promise.all([forward, ...own]);

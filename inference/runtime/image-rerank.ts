@@ -93,13 +93,12 @@ export async function pickImageCandidates(
     w === 0
       ? null
       : parts.model.score(
-          // every candidate follows the same Generate row: computed once per pass as their shared prefix (its
-          // last id stays in the rows: its logits predict the first code)
-          scored.map((codes) => [rows.cond.at(-1)!, ...codesToVisualIds(codes, parts.vocab)]),
+          // every candidate follows the same Generate row, computed once per pass
+          scored.map((codes) => codesToVisualIds(codes, parts.vocab)),
           m.tokens.per_image,
           visual,
           visual + m.tokens.codebook_size,
-          rows.cond.slice(0, -1),
+          rows.cond,
         ),
   ]);
   job.throwIfStopped();

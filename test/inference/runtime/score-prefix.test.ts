@@ -54,9 +54,7 @@ describe.each(Object.entries(packages))('scores after a shared prefix: %s', (_na
     // each row its own scored span (as captionScores asks), all coalesced into one pass per worker
     const [whole, after] = await Promise.all([
       Promise.all(tails.map((t) => model.score([[...prefix, ...t]], t.length, 0, textSize))),
-      Promise.all(
-        tails.map((t) => model.score([[prefix.at(-1)!, ...t]], t.length, 0, textSize, prefix.slice(0, -1))),
-      ),
+      Promise.all(tails.map((t) => model.score([t], t.length, 0, textSize, prefix))),
     ]);
     expect(after.flat()).toHaveLength(tails.length);
     after.flat().forEach((s, i) => {
