@@ -133,6 +133,11 @@ export class BenchContext {
     });
   }
 
+  /** A separate server process serving another package with the default settings; caller stops it. */
+  packageServerProcess(packageDir: string): Promise<ServerProcess> {
+    return startServerProcess({ repoRoot: REPO_ROOT, modelsDir: this.modelsDirFor(packageDir) });
+  }
+
   async close(): Promise<void> {
     await this.unloadAll();
     if (this.server) await (await this.server.catch(() => undefined))?.stop();

@@ -18,3 +18,18 @@ export function readRss(pid: number): Rss | undefined {
 }
 
 export const MiB = 1024 * 1024;
+
+/**
+ * CPU time (s) a pid has used so far, all its threads (utime + stime of /proc/pid/stat, in clock ticks of
+ * 1/100 s on Linux), or undefined when the process is gone.
+ */
+export function readCpuSeconds(pid: number): number | undefined {
+  try {
+    // the command name (field 2) may hold spaces; the fields after its closing parenthesis are plain
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15)
+  } catch {
+    return undefined;
+  }
+}

@@ -82,6 +82,16 @@ describe('npm run bench -- --smoke', () => {
       ['caption', 2],
     ]);
     for (const r of alternating) expect(r.nOver1).toBeGreaterThan(0);
+    type Split = { rpc: string; nOver1: number; cores1: number; coreMs1: number; coreMsN: number };
+    const plain = data.concurrency!.plainPackage as Split[];
+    expect(plain.map((r) => r.rpc)).toEqual(['generate', 'caption']);
+    // the server's CPU time was read: a window with requests in it used some
+    for (const r of [...alternating, ...plain] as Split[]) {
+      expect(r.nOver1).toBeGreaterThan(0);
+      expect(r.cores1).toBeGreaterThan(0);
+      expect(r.coreMs1).toBeGreaterThan(0);
+      expect(r.coreMsN).toBeGreaterThan(0);
+    }
     const health = data.responsiveness!;
     expect((health.healthSaturatedSeparateProcess as { n: number; p99Ms: number }).p99Ms).toBeGreaterThan(0);
     expect((health.healthSaturatedFromLoadProcess as { p99Ms: number }).p99Ms).toBeGreaterThan(0);
