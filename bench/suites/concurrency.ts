@@ -18,6 +18,7 @@ import type { InferenceClient } from '../../inference/client/client.js';
 import { readManifest } from '../../inference/runtime/index.js';
 import type { BenchContext } from '../lib/context.js';
 import { testPicture } from '../lib/images.js';
+import { llmStepRowCosts } from '../lib/llm-step-rows.js';
 import { captionOp, closedLoop, generateOp, type Op } from '../lib/load.js';
 import { writePlainPackage } from '../lib/plain-package.js';
 import { readCpuSeconds } from '../lib/proc.js';
@@ -42,6 +43,28 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
     { rpc: 'generate', op: generateOp(), seconds: generateSeconds, unit: 'images/min', scale: 60 },
     { rpc: 'caption', op: captionOp(png), seconds: captionSeconds, unit: 'captions/s', scale: 1 },
   ];
+  // What bigger token-step batches save per row, at a Generate decode's cache length (a ~24-id request row
+  // and half of an image's tokens): the most batching across clients can take off those steps.
+  const stepBatches = ctx.options.smoke ? [1, 4] : [1, 4, 10, 16, 32, 64, 128];
+  const stepRows = await llmStepRowCosts(
+    ctx.options.packageDir,
+    manifest,
+    stepBatches,
+    24 + manifest.tokens.per_image / 2,
+    ctx.options.smoke ? 3 : 40,
+  );
+  const rowCost = (batch: number) => stepRows.find((r) => r.batch >= batch) ?? stepRows.at(-1)!;
+  const stepSaving = rowCost(10).msPerRow / stepRows.at(-1)!.msPerRow;
+  const llmStepBatching = stepRows.map((r) => ({
+    batch: r.batch,
+    past: r.past,
+    msPerCall: round(r.msPerCall),
+    msPerRow: round(r.msPerRow),
+    rowCostVsBatch1: round(r.msPerRow / stepRows[0]!.msPerRow),
+  }));
+  ctx.log(
+    `concurrency: llm step ms/row by batch: ${stepRows.map((r) => `${r.batch}: ${round(r.msPerRow)}`).join(', ')}`,
+  );
   const rows: Record<string, unknown>[] = [];
   const alternating: Record<string, unknown>[] = [];
   const floors: Floor[] = [];
@@ -87,7 +110,8 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
           `one client already keeps ${round(split.low.cores)} of ${cpus().length} cores busy (so at most ` +
             `${round(cpus().length / split.low.cores)}x from more cores), and a request at 8 clients costs ` +
             `${round(split.high.coreMs)} core-ms against ${round(split.low.coreMs)} at 1 (batching saves ` +
-            `${round(split.low.coreMs / split.high.coreMs)}x)`,
+            `${round(split.low.coreMs / split.high.coreMs)}x; a token step saves at most ` +
+            `${round(stepSaving)}x per row from a batch of ${rowCost(10).batch} rows to one of ${stepRows.at(-1)!.batch})`,
         ),
       );
     }
@@ -147,7 +171,14 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
   return {
     suite: 'concurrency',
     seconds: (now() - t0) / 1000,
-    data: { rows, levels, alternating, plainPackage: plainRows, sessionTuningServer: tunedRows },
+    data: {
+      rows,
+      levels,
+      alternating,
+      plainPackage: plainRows,
+      llmStepBatching,
+      sessionTuningServer: tunedRows,
+    },
     floors,
     notes: [
       'clients are separate grpc-js client objects in the bench process (grpc-js may share one HTTP/2 connection between them)',
@@ -155,6 +186,7 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
       'alternating: the x8 floor, from windows of 1 and 8 clients in turns (1, 8 | 8, 1 | 1, 8), completed requests / time summed per level',
       'cores busy = server CPU time (all threads, /proc/pid/stat) / window time; core-ms per request = server CPU time / completed requests; nOver1 = coresN / cores1 x coreMs1 / coreMsN',
       'plainPackage: the same alternating windows against a second server with the package less its best-of-N work (no image or caption candidates, no caption refinement, no plans; bench/lib/plain-package.ts): one row per request. Not a floor row: the floor is judged on the package as shipped',
+      'llmStepBatching: one LLM token step (1 new token per row over a cache of `past` positions, as the runtime feeds it) on a direct one-thread ORT session in the bench process, per batch size, median of runs (bench/lib/llm-step-rows.ts): what batching more rows can save per row',
       'sessionTuningServer: the same with the layout before (1 worker, ORT threads; bench/lib/tuned-server.ts), alternating with the real server at each level',
     ],
   };

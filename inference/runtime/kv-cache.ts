@@ -9,7 +9,7 @@
  * Tensors are [B, H, P, D] per layer, keys then values, in the graph's float dtype (bits never converted).
  */
 import * as ort from 'onnxruntime-node';
-import { selectRows } from './ort-backend.js';
+import { appendRows, dropColumns, selectRows } from './ort-backend.js';
 import { takeRows } from './row-dedup.js';
 
 type FloatData = Float32Array | Uint16Array;
@@ -33,6 +33,13 @@ export interface KvCache {
   compact(): ort.Tensor[];
   /** Keeps rows `index` (repeats allowed) of every tensor. */
   selectRows(index: number[]): void;
+  /** Keeps rows `index` (repeats allowed) without the first `drop` cached positions of every row. */
+  keepRows(index: number[], drop: number): void;
+  /**
+   * Adds the rows of `other` after this cache's rows. The shorter side is left-padded (zeros, which the
+   * attention mask hides) so that every row's positions end where the longer one's end.
+   */
+  appendRows(other: KvCache): void;
 }
 
 /** A cache from a prefill's presents (or from compact tensors). */
@@ -60,6 +67,13 @@ class AppendKv implements KvCache {
   }
   selectRows(index: number[]): void {
     this.tensors = this.tensors.map((t) => selectRows(t, index));
+  }
+  keepRows(index: number[], drop: number): void {
+    this.tensors = this.tensors.map((t) => dropColumns(selectRows(t, index), drop));
+  }
+  appendRows(other: KvCache): void {
+    const added = other.compact();
+    this.tensors = this.tensors.map((t, i) => appendRows(t, added[i]!));
   }
 }
 
@@ -126,6 +140,57 @@ class BufferKv implements KvCache {
   selectRows(index: number[]): void {
     this.buffers = this.buffers.map((b) => takeRows(b, index, this.batch));
     this.batch = index.length;
+  }
+
+  /**
+   * In place when the kept rows keep their order (a batch dropping finished rows): each kept (row, head)
+   * moves down to its new place, less its first `drop` positions, in one pass with no new buffer. Going
+   * through compact tensors instead copied the whole cache four times, which was most of what a batch of
+   * eight concurrent Generates spent beyond one alone (BENCHMARKS.md, session 26).
+   */
+  keepRows(index: number[], drop: number): void {
+    let rows = index;
+    if (!index.every((r, j) => j === 0 || r > index[j - 1]!)) {
+      this.selectRows(index); // repeats or a new order: copy the rows first, then drop in place
+      rows = index.map((_, j) => j);
+    }
+    const { heads: H, headDim: D, capacity: C, length: P } = this;
+    const kept = (P - drop) * D;
+    for (const buf of this.buffers) {
+      rows.forEach((row, j) => {
+        if (row === j && drop === 0) return; // already where it belongs
+        for (let h = 0; h < H; h++) {
+          const from = ((row * H + h) * C + drop) * D;
+          buf.copyWithin((j * H + h) * C * D, from, from + kept); // the target never passes the source
+        }
+      });
+    }
+    this.buffers = this.buffers.map((b) => b.subarray(0, rows.length * H * C * D) as FloatData);
+    this.batch = rows.length;
+    this.length = P - drop;
+  }
+
+  /** One copy of each side's cached slots into a buffer for both (the rows change, so the buffer must). */
+  appendRows(other: KvCache): void {
+    const added = other.compact();
+    const { batch: B1, heads: H, headDim: D, capacity: C, length: P1 } = this;
+    const [B2, , P2] = added[0]!.dims as [number, number, number, number];
+    const P = Math.max(P1, P2);
+    const slots = P + BUFFER_SLACK;
+    this.buffers = this.buffers.map((buf, i) => {
+      const out = newLike(buf, (B1 + B2) * H * slots * D);
+      for (let bh = 0; bh < B1 * H; bh++) {
+        out.set(buf.subarray(bh * C * D, (bh * C + P1) * D), (bh * slots + P - P1) * D);
+      }
+      const src = added[i]!.data as FloatData;
+      for (let bh = 0; bh < B2 * H; bh++) {
+        out.set(src.subarray(bh * P2 * D, (bh + 1) * P2 * D), ((B1 * H + bh) * slots + P - P2) * D);
+      }
+      return out;
+    });
+    this.batch = B1 + B2;
+    this.capacity = slots;
+    this.length = P;
   }
 
   /** Room for `needed` positions per row (a larger buffer with the cached slots copied, if it must grow). */

@@ -8,8 +8,6 @@ import { parentPort } from 'node:worker_threads';
 import { createKvCache, type KvCache } from './kv-cache.js';
 import type { GraphSession, OrtTensor } from './ort-backend.js';
 import {
-  appendRows,
-  dropColumns,
   emptyFloat,
   floatInput,
   int64Tensor,
@@ -17,7 +15,6 @@ import {
   ProviderUnavailableError,
   readFloat,
   readInt64,
-  selectRows,
 } from './ort-backend.js';
 import { distinctRows, takeRows } from './row-dedup.js';
 import { logSoftmaxAt } from './token-sampler.js';
@@ -386,15 +383,11 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       );
       const added = kvSessions.get(joinId)!;
       kvSessions.delete(joinId);
-      const addedKv = added.kv.compact();
-      s.kv = newKvCache(s.kv.compact().map((t, i) => appendRows(t, addedKv[i]!)));
+      s.kv.appendRows(added.kv);
       return logits;
     }
     case 'llmKeepRows': {
-      const s = kvSession(req.sessionId);
-      s.kv = newKvCache(
-        s.kv.compact().map((t) => dropColumns(selectRows(t, req.rows), req.dropColumns ?? 0)),
-      );
+      kvSession(req.sessionId).kv.keepRows(req.rows, req.dropColumns ?? 0);
       return null;
     }
     case 'llmScore':

@@ -92,6 +92,9 @@ describe('npm run bench -- --smoke', () => {
       expect(r.coreMs1).toBeGreaterThan(0);
       expect(r.coreMsN).toBeGreaterThan(0);
     }
+    const steps = data.concurrency!.llmStepBatching as { batch: number; msPerRow: number }[];
+    expect(steps.map((r) => r.batch)).toEqual([1, 4]);
+    for (const r of steps) expect(r.msPerRow).toBeGreaterThan(0);
     const health = data.responsiveness!;
     expect((health.healthSaturatedSeparateProcess as { n: number; p99Ms: number }).p99Ms).toBeGreaterThan(0);
     expect((health.healthSaturatedFromLoadProcess as { p99Ms: number }).p99Ms).toBeGreaterThan(0);

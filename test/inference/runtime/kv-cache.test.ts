@@ -52,6 +52,50 @@ describe('KV cache conventions', () => {
     });
   }
 
+  for (const half of [false, true]) {
+    it(`buffer and append hold the same cache through joins and dropped rows (${half ? 'float16' : 'float32'})`, () => {
+      const both = (make: (c: 'append' | 'buffer') => KvCache) => [make('append'), make('buffer')] as const;
+      const [append, buffer] = both((c) => createKvCache(c, tokens(4, 6, 0, half)));
+      const step = (from: number) => {
+        append.update(
+          concatPositions(append.compact(), tokens(append.past()[0]!.dims[0]!, 1, from, half)),
+          1,
+        );
+        buffer.update(tokens(append.past()[0]!.dims[0]!, 1, from, half), 1);
+        expect(buffer.length).toBe(append.length);
+        expect(values(buffer)).toEqual(values(append));
+      };
+      step(6);
+      // a shorter join (left-padded to the batch's length), then a longer one (the batch is padded)
+      for (const [rows, length] of [
+        [2, 3],
+        [1, 12],
+      ] as const) {
+        const [a, b] = both((c) => createKvCache(c, tokens(rows, length, 500, half)));
+        append.appendRows(a);
+        buffer.appendRows(b);
+        expect(values(buffer)).toEqual(values(append));
+        step(20 + length);
+      }
+      expect(append.compact()[0]!.dims).toEqual([7, H, 13, D]);
+      // finished rows leave in order (in place in a buffer), with and without leading columns; then a new order
+      for (const [rows, drop] of [
+        [[0, 2, 3, 6], 0],
+        [[1, 2, 3], 4],
+        [[2, 0, 0], 1],
+      ] as const) {
+        append.keepRows([...rows], drop);
+        buffer.keepRows([...rows], drop);
+        expect(buffer.length).toBe(append.length);
+        expect(values(buffer)).toEqual(values(append));
+        step(40 + drop);
+      }
+      // growing past the buffer's free slots after rows left in place keeps every slot
+      for (let s = 0; s < BUFFER_SLACK + 2; s++) step(60 + s);
+      expect(append.compact()[0]!.dims).toEqual([3, H, 11 + BUFFER_SLACK + 2, D]);
+    });
+  }
+
   it('refuses presents of the other convention (a manifest that names the wrong one)', () => {
     const buffer = createKvCache('buffer', tokens(2, 4, 0));
     expect(() => buffer.update(tokens(2, 5, 0), 1)).toThrow(/kv_cache "buffer" means 1/);
