@@ -69,6 +69,8 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
   const alternating: Record<string, unknown>[] = [];
   const floors: Floor[] = [];
   const compareRounds = ctx.options.smoke ? 1 : 3;
+  // the x8 floor's windows; smoke sizes have no 8-client level and compare 1 with their largest instead
+  const high = levels.includes(8) ? 8 : Math.max(...levels);
   for (const kind of kinds) {
     const throughput = new Map<number, number>();
     for (const n of levels) {
@@ -92,8 +94,6 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
       });
       ctx.log(`concurrency: ${kind.rpc} x${n}: ${round(perSecond * kind.scale)} ${kind.unit}`);
     }
-    // the x8 floor; smoke sizes have no 8-client level and compare 1 with their largest instead
-    const high = levels.includes(8) ? 8 : Math.max(...levels);
     const split = await alternate(server, pool, kind.op, 1, high, compareRounds, compareSeconds);
     const ratio = split.high.perSecond / split.low.perSecond;
     alternating.push(alternatingRow(kind, high, split, compareRounds, compareSeconds));
@@ -123,7 +123,6 @@ export async function concurrencySuite(ctx: BenchContext): Promise<SuiteResult> 
   );
   try {
     const plainPool = Array.from({ length: Math.max(...levels) }, () => plain.client());
-    const high = levels.includes(8) ? 8 : Math.max(...levels);
     for (const kind of kinds) {
       await Promise.all(plainPool.slice(0, high).map((c, i) => kind.op(c, i)));
       const split = await alternate(plain, plainPool, kind.op, 1, high, compareRounds, compareSeconds);
